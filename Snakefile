@@ -1,0 +1,20 @@
+# memprint: layer-wise C_T memorization curves and generator fingerprints. See README.md.
+configfile: "config.yaml"
+
+
+include: "rules/common.smk"
+include: "rules/data.smk"
+include: "rules/generators.smk"
+include: "rules/encoders.smk"
+include: "rules/embeddings.smk"
+include: "rules/ct.smk"
+include: "rules/fingerprint.smk"
+include: "rules/figures.smk"
+
+
+rule all:
+    input:
+        expand("results/ct/{encoder}/{generator}.csv", encoder=ENCODERS, generator=GENERATORS),
+        expand("results/figures/{encoder}/ct_curves.{ext}", encoder=ENCODERS, ext=FIGURE_FORMATS),
+        expand("results/figures/{encoder}/curve_similarity.{ext}", encoder=ENCODERS, ext=FIGURE_FORMATS),
+        "results/fingerprint/summary.csv",

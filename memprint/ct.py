@@ -1,0 +1,276 @@
+"""The C_T data-copying score of Meehan, Chaudhuri and Dasgupta (2020), as their published code computes it.
+
+Functions ``Zu``, ``Zu_cells`` and ``C_T`` of their ``data_copying_tests.py`` (copied verbatim by dgm-eval):
+
+* cells: KMeans with ``k`` cells fit on the training embeddings T only; T, P (test) and Q (generated) points
+  are placed in the cell of their nearest centre;
+* distance: each P and Q point's distance to its nearest training point *inside the same cell* (exact search);
+* per cell: U = #{(q, p): d(q) > d(p)} + 0.5 per tie, Z_U = (U - (m n / 2 - 0.5)) / sqrt(m n (m + n + 1) / 12),
+  m = |P in cell|, n = |Q in cell|, no tie correction. Negative: Q is closer to T than P is (data copying);
+* a cell is kept only if its share of Q is strictly greater than tau (default tau = 20 / |Q|);
+* C_T = sum over kept cells of P's share x Z_U, divided by the sum of those shares.
+
+Options the Bai et al. (2024) code uses, off by default: PCA to 64 dimensions fit on T per layer, k = 10, and
+the distance 1 - |cosine| instead of Euclidean.
+
+The fit on T and P (the "reference") does not depend on Q, so it is computed once per layer and reused for
+every generator (``LayerReference``). Maths in float32 (distances) and float64 (statistics); KMeans and PCA are
+seeded, so a score is deterministic for fixed inputs on a given machine.
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+from dataclasses import dataclass, field, asdict
+
+import numpy as np
+import torch
+from scipy.stats import rankdata
+from sklearn.cluster import KMeans
+from sklearn.decomposition import PCA
+
+from memprint import MemprintError
+
+DISTANCES = ("euclidean", "abs_cosine")
+
+
+@dataclass(frozen=True)
+class CTSettings:
+    """What changes a C_T score. ``tau`` (a share of Q) overrides ``min_generated_per_cell`` (a count)."""
+
+    cells: int = 5
+    min_generated_per_cell: int = 20
+    tau: float | None = None
+    pca_dim: int | None = None
+    distance: str = "euclidean"
+    seed: int = 0
+    kmeans_restarts: int = 10
+
+    def __post_init__(self):
+        if self.distance not in DISTANCES:
+            raise MemprintError(f"C_T distance {self.distance!r} is unknown; use one of {DISTANCES}")
+        if self.cells < 1:
+            raise MemprintError(f"C_T cells must be >= 1, got {self.cells}")
+
+    def tau_for(self, n_generated: int) -> float:
+        return self.tau if self.tau is not None else self.min_generated_per_cell / n_generated
+
+
+@dataclass
+class CTResult:
+    """One layer's score with the per-cell detail behind it; ``ct`` is NaN when the score is undefined."""
+
+    ct: float
+    tau: float
+    cells_used: int
+    z_per_cell: list[float]
+    train_per_cell: list[int]
+    test_per_cell: list[int]
+    generated_per_cell: list[int]
+    warning: str = ""
+    extra: dict = field(default_factory=dict)
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+def default_device() -> torch.device:
+    return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+
+
+def nearest_distances(queries: np.ndarray, refs: np.ndarray, distance: str = "euclidean",
+                      device: torch.device | None = None, max_block_elements: int = 1 << 25) -> np.ndarray:
+    """Exact distance of every query row to its nearest reference row, computed in torch in bounded blocks.
+
+    Euclidean: the nearest row is found with the matrix-product form of the squared distance, then its distance
+    is recomputed from the difference vector, so near-copies (distance ~0) are not lost to cancellation.
+    """
+    if len(refs) == 0:
+        raise ValueError("no reference points")
+    device = device or default_device()
+    q_all = torch.as_tensor(np.ascontiguousarray(queries), dtype=torch.float32, device=device)
+    r = torch.as_tensor(np.ascontiguousarray(refs), dtype=torch.float32, device=device)
+    if distance == "abs_cosine":
+        q_all = torch.nn.functional.normalize(q_all, dim=1)
+        r = torch.nn.functional.normalize(r, dim=1)
+    r_sq = (r * r).sum(1)
+    block = max(1, max_block_elements // len(r))
+    out = []
+    for start in range(0, len(q_all), block):
+        q = q_all[start:start + block]
+        if distance == "abs_cosine":
+            out.append(1.0 - (q @ r.T).abs().amax(dim=1))
+        else:
+            nearest = ((q * q).sum(1, keepdim=True) + r_sq - 2.0 * (q @ r.T)).argmin(dim=1)
+            out.append((q - r[nearest]).norm(dim=1))
+    return torch.cat(out).cpu().numpy() if out else np.zeros(0, np.float32)
+
+
+def mann_whitney_z(d_test: np.ndarray, d_generated: np.ndarray) -> float:
+    """Z_U of Meehan et al.: U counts pairs with d(q) > d(p) (+0.5 per tie), mean m n / 2 - 0.5, no tie term."""
+    m, n = len(d_test), len(d_generated)
+    ranks = rankdata(np.concatenate([d_generated, d_test]).astype(np.float64))
+    u = ranks[:n].sum() - n * (n + 1) / 2.0
+    return float((u - (m * n / 2.0 - 0.5)) / math.sqrt(m * n * (m + n + 1) / 12.0))
+
+
+def assign_cells(points: np.ndarray, centers: np.ndarray) -> np.ndarray:
+    """Index of the nearest centre (KMeans ``predict``), in float64 so ties at centre boundaries are rare."""
+    p = points.astype(np.float64)
+    c = centers.astype(np.float64)
+    sq = (p * p).sum(1, keepdims=True) - 2.0 * p @ c.T + (c * c).sum(1)
+    return sq.argmin(axis=1)
+
+
+def _counts(cells: np.ndarray, k: int) -> np.ndarray:
+    return np.bincount(cells, minlength=k)
+
+
+class LayerReference:
+    """The part of C_T that depends only on T and P for one layer: projection, cells, P's distances."""
+
+    def __init__(self, settings: CTSettings, centers: np.ndarray, train: np.ndarray, train_cells: np.ndarray,
+                 test_cells: np.ndarray, test_dist: np.ndarray, pca_mean: np.ndarray | None,
+                 pca_components: np.ndarray | None, warning: str = ""):
+        self.settings = settings
+        self.centers = centers
+        self.train = train
+        self.train_cells = train_cells
+        self.test_cells = test_cells
+        self.test_dist = test_dist
+        self.pca_mean = pca_mean
+        self.pca_components = pca_components
+        self.warning = warning
+
+    @property
+    def undefined(self) -> bool:
+        return bool(self.warning)
+
+    def project(self, x: np.ndarray) -> np.ndarray:
+        x = np.asarray(x, dtype=np.float32)
+        if self.pca_components is None:
+            return x
+        return (x - self.pca_mean) @ self.pca_components.T
+
+    @classmethod
+    def fit(cls, train: np.ndarray, test: np.ndarray, settings: CTSettings = CTSettings(),
+            device: torch.device | None = None, layer: str = "") -> "LayerReference":
+        train = _check_matrix(train, "training embeddings", layer)
+        test = _check_matrix(test, "test embeddings", layer, width=train.shape[1])
+        where = f" (layer {layer})" if layer else ""
+        if len(train) < settings.cells:
+            raise MemprintError(f"{len(train)} training points{where} cannot fill {settings.cells} cells; "
+                                "lower ct.cells or use more training images")
+        if np.ptp(train, axis=0).max() == 0.0:
+            msg = f"embeddings{where} are identical for every training image: C_T is undefined there"
+            warnings.warn(msg, stacklevel=2)
+            empty = np.zeros(0, np.int64)
+            return cls(settings, np.zeros((0, train.shape[1]), np.float32), train, empty, empty,
+                       np.zeros(0, np.float32), None, None, warning=msg)
+        pca_mean = pca_components = None
+        if settings.pca_dim is not None and settings.pca_dim < train.shape[1]:
+            pca = PCA(n_components=min(settings.pca_dim, len(train)), random_state=settings.seed).fit(train)
+            pca_mean = pca.mean_.astype(np.float32)
+            pca_components = pca.components_.astype(np.float32)
+        ref = cls(settings, None, train, None, None, None, pca_mean, pca_components)
+        train_p = ref.project(train)
+        kmeans = KMeans(n_clusters=settings.cells, n_init=settings.kmeans_restarts, random_state=settings.seed)
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", message="Number of distinct clusters")
+            kmeans.fit(train_p)
+        ref.centers = kmeans.cluster_centers_.astype(np.float32)
+        ref.train = train_p
+        ref.train_cells = assign_cells(train_p, ref.centers)
+        ref.test_cells, ref.test_dist = ref._cells_and_distances(ref.project(test), "test", device, where)
+        return ref
+
+    def _cells_and_distances(self, points: np.ndarray, what: str, device, where: str):
+        cells = assign_cells(points, self.centers)
+        dist = np.empty(len(points), np.float32)
+        train_counts = _counts(self.train_cells, len(self.centers))
+        for cell in np.unique(cells):
+            if train_counts[cell] == 0:
+                raise MemprintError(
+                    f"cell {cell}{where} holds {int((cells == cell).sum())} {what} point(s) but no training "
+                    f"point, so their distance to the training set is undefined; lower ct.cells "
+                    f"(now {len(self.centers)}) or use more training images")
+            inside = cells == cell
+            dist[inside] = nearest_distances(points[inside], self.train[self.train_cells == cell],
+                                             self.settings.distance, device)
+        return cells, dist
+
+    def score(self, generated: np.ndarray, device: torch.device | None = None, layer: str = "") -> CTResult:
+        """C_T of generated samples Q against this reference's T and P."""
+        k = len(self.centers)
+        tau = self.settings.tau_for(max(len(generated), 1))
+        if self.undefined:
+            return CTResult(float("nan"), tau, 0, [], [], [], [], warning=self.warning)
+        where = f" (layer {layer})" if layer else ""
+        generated = _check_matrix(generated, "generated embeddings", layer,
+                                  width=self.pca_mean.shape[0] if self.pca_mean is not None else self.train.shape[1])
+        gen_cells, gen_dist = self._cells_and_distances(self.project(generated), "generated", device, where)
+        n_test, n_gen = len(self.test_cells), len(gen_cells)
+        test_counts, gen_counts = _counts(self.test_cells, k), _counts(gen_cells, k)
+        kept = gen_counts / n_gen > tau
+        z = np.full(k, np.nan)
+        for cell in np.flatnonzero(kept & (test_counts > 0)):
+            z[cell] = mann_whitney_z(self.test_dist[self.test_cells == cell], gen_dist[gen_cells == cell])
+        weights = np.where(kept, test_counts / n_test, 0.0)
+        if not kept.any():
+            raise MemprintError(
+                f"no cell{where} holds more than tau x |Q| = {tau * n_gen:.1f} of the {n_gen} generated samples; "
+                "generate more samples, use fewer cells (ct.cells) or lower ct.min_generated_per_cell")
+        if weights.sum() == 0.0:
+            raise MemprintError(f"the cells{where} that hold generated samples hold no test sample; "
+                                "use fewer cells or more test images")
+        used = kept & (test_counts > 0)
+        ct = float(np.dot(weights[used], z[used]) / weights[used].sum())
+        return CTResult(ct, float(tau), int(used.sum()), [None if np.isnan(v) else float(v) for v in z],
+                        _counts(self.train_cells, k).tolist(), test_counts.tolist(), gen_counts.tolist())
+
+    # -- persistence: everything but the training points, which are re-read from their embedding file
+    def state(self) -> dict:
+        arrays = {"centers": self.centers, "train_cells": self.train_cells, "test_cells": self.test_cells,
+                  "test_dist": self.test_dist}
+        if self.pca_components is not None:
+            arrays.update(pca_mean=self.pca_mean, pca_components=self.pca_components)
+        return arrays
+
+    @classmethod
+    def from_state(cls, state: dict, train: np.ndarray, settings: CTSettings, warning: str = "") -> "LayerReference":
+        ref = cls(settings, state["centers"], None, state["train_cells"], state["test_cells"], state["test_dist"],
+                  state.get("pca_mean"), state.get("pca_components"), warning)
+        ref.train = ref.project(train)
+        if not warning and len(ref.train) != len(ref.train_cells):
+            raise MemprintError("training embeddings do not match the C_T reference (different row counts); "
+                                "rerun the reference step")
+        return ref
+
+
+def _check_matrix(x, what: str, layer: str, width: int | None = None) -> np.ndarray:
+    x = np.asarray(x, dtype=np.float32)
+    where = f" (layer {layer})" if layer else ""
+    if x.ndim != 2:
+        raise MemprintError(f"{what}{where} must be a 2-D (N, D) array, got shape {x.shape}")
+    if width is not None and x.shape[1] != width:
+        raise MemprintError(f"{what}{where} have {x.shape[1]} dimensions, the training embeddings {width}")
+    if len(x) == 0:
+        raise MemprintError(f"{what}{where}: no samples")
+    if not np.isfinite(x).all():
+        raise MemprintError(f"{what}{where} contain NaN or infinite values")
+    return x
+
+
+def ct_score(train: np.ndarray, test: np.ndarray, generated: np.ndarray, settings: CTSettings = CTSettings(),
+             device: torch.device | None = None) -> CTResult:
+    """C_T of one layer: (N_T, D), (N_P, D) and (N_Q, D) embeddings."""
+    return LayerReference.fit(train, test, settings, device).score(generated, device)
+
+
+def ct_layers(train, test, generated, settings: CTSettings = CTSettings(),
+              device: torch.device | None = None) -> list[CTResult]:
+    """C_T of every layer of (L, N, D) arrays (or lists of per-layer (N, D_l) arrays)."""
+    if not (len(train) == len(test) == len(generated)):
+        raise MemprintError(f"layer counts differ: T {len(train)}, P {len(test)}, Q {len(generated)}")
+    return [ct_score(t, p, q, settings, device) for t, p, q in zip(train, test, generated)]

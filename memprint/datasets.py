@@ -1,0 +1,105 @@
+"""Sources of the training set T and the held-out test set P, each returned as an ``ImageSet``.
+
+* ``digits``: scikit-learn's 1,797 8x8 digits (ships with scikit-learn, so it works offline), stratified split;
+* ``cifar10``: a local ``.npz`` with ``x`` (N, 32, 32, 3) uint8 and ``y``, or torchvision's download when online;
+* ``folder``: every image file in a folder (one size), labelled by sub-folder name when there are sub-folders.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from memprint import MemprintError
+from memprint.io import ImageSet
+
+IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".webp", ".tif", ".tiff"}
+
+
+def digits_split(test_fraction: float, seed: int) -> tuple[ImageSet, ImageSet]:
+    """scikit-learn digits (values 0..16) scaled to uint8 0..255, stratified train/test split."""
+    from sklearn.datasets import load_digits
+    from sklearn.model_selection import train_test_split
+
+    digits = load_digits()
+    images = np.rint(digits.images * (255.0 / 16.0)).astype(np.uint8)[..., None]
+    index = np.arange(len(images))
+    train_idx, test_idx = train_test_split(index, test_size=test_fraction, random_state=seed, stratify=digits.target)
+    attrs = {"source": "sklearn.datasets.load_digits", "split_seed": seed, "test_fraction": test_fraction}
+    return tuple(
+        ImageSet(images[idx], digits.target[idx].astype(np.int64),
+                 np.array([f"digits/{i}" for i in idx], dtype=object), {**attrs, "split": name})
+        for name, idx in (("train", np.sort(train_idx)), ("test", np.sort(test_idx))))
+
+
+def load_npz(path: str | Path, limit: int | None = None) -> ImageSet:
+    """An ``.npz`` of uint8 images under ``x`` (or ``arr_0``) with optional labels ``y``."""
+    path = Path(path)
+    if not path.exists():
+        raise MemprintError(f"{path}: file not found; give an existing .npz path")
+    try:
+        with np.load(path, allow_pickle=False) as data:
+            key = "x" if "x" in data else "arr_0" if "arr_0" in data else None
+            if key is None:
+                raise MemprintError(f"{path}: no 'x' or 'arr_0' array; save images as np.savez(path, x=images, y=labels)")
+            images = data[key][:limit]
+            labels = data["y"][:limit].astype(np.int64) if "y" in data else np.full(len(images), -1, np.int64)
+            names = data["filenames"][:limit].astype(str) if "filenames" in data else None
+    except (ValueError, OSError) as err:
+        raise MemprintError(f"{path}: not a readable .npz file ({err})") from err
+    if images.ndim == 3:
+        images = images[..., None]
+    if names is None:
+        names = np.array([f"{path.stem}/{i}" for i in range(len(images))])
+    return ImageSet(images, labels, names.astype(object), {"source": str(path.resolve())})
+
+
+def cifar10(split: str, npz: str | None, root: str, limit: int | None = None) -> ImageSet:
+    """CIFAR-10 ``train`` or ``test``: from a local .npz when given, else torchvision (downloads when online)."""
+    if npz:
+        imageset = load_npz(npz, limit)
+    else:
+        from torchvision.datasets import CIFAR10
+
+        try:
+            data = CIFAR10(root=root, train=(split == "train"), download=True)
+        except Exception as err:  # torchvision raises URLError, RuntimeError, ... when offline
+            raise MemprintError(f"CIFAR-10 could not be downloaded to {root} ({err}); give data.cifar10.{split}_npz, "
+                                "a local .npz with x (N,32,32,3) uint8 and y") from err
+        images, labels = np.asarray(data.data)[:limit], np.asarray(data.targets, np.int64)[:limit]
+        imageset = ImageSet(images, labels, np.array([f"cifar10/{split}/{i}" for i in range(len(images))], object),
+                            {"source": "torchvision.datasets.CIFAR10"})
+    imageset.attrs["split"] = split
+    return imageset
+
+
+def load_folder(folder: str | Path) -> ImageSet:
+    """All images under ``folder`` (sorted), one size; sub-folder names become integer labels."""
+    from PIL import Image, UnidentifiedImageError
+
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise MemprintError(f"{folder}: not a folder of images")
+    files = sorted(p for p in folder.rglob("*") if p.suffix.lower() in IMAGE_SUFFIXES and p.is_file())
+    if not files:
+        raise MemprintError(f"{folder}: no image files ({', '.join(sorted(IMAGE_SUFFIXES))})")
+    classes = sorted({p.parent.relative_to(folder).as_posix() for p in files} - {"."})
+    images, first_shape = [], None
+    for path in files:
+        try:
+            with Image.open(path) as img:
+                array = np.asarray(img.convert("L" if img.mode in ("1", "L", "I;16", "I") else "RGB"))
+        except (UnidentifiedImageError, OSError) as err:
+            raise MemprintError(f"{path}: not a readable image ({err}); remove or replace it") from err
+        array = array[..., None] if array.ndim == 2 else array
+        if first_shape is None:
+            first_shape = array.shape
+        elif array.shape != first_shape:
+            raise MemprintError(f"{path}: size {array.shape} differs from {files[0]} {first_shape}; "
+                                "resize the folder to one size first")
+        images.append(array)
+    labels = np.array([classes.index(p.parent.relative_to(folder).as_posix()) if classes else -1 for p in files])
+    ids = np.array([p.relative_to(folder).as_posix() for p in files], dtype=object)
+    return ImageSet(np.stack(images).astype(np.uint8), labels.astype(np.int64), ids,
+                    {"source": str(folder.resolve()), "classes": classes})

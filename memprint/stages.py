@@ -1,0 +1,256 @@
+"""One function per pipeline stage: files in, files out. Snakemake's scripts and the CLI both call these.
+
+Every output is written atomically and records what made it (data hashes, weights source and hash, seeds).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import torch
+
+from memprint import MemprintError, datasets
+from memprint.ct import CTSettings, LayerReference
+from memprint.encoders import Encoder, embed_images, load_encoder, save_weights
+from memprint.fingerprint import accuracy_table, match_targets, split_halves
+from memprint.generators import sample_generator
+from memprint.io import (EmbeddingWriter, atomic_path, h5_attrs, open_h5, provenance, read_embeddings, read_imageset,
+                         write_imageset)
+
+log = logging.getLogger(__name__)
+
+
+def start_log(path: str) -> None:
+    """Send this process's stderr (warnings, tracebacks, tqdm) and logging to the rule's log file."""
+    import sys
+
+    sys.stderr = open(path, "w", buffering=1)
+    logging.basicConfig(stream=sys.stderr, level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+
+
+def resolve_device(name: str = "auto") -> torch.device:
+    if name == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    if name.startswith("cuda") and not torch.cuda.is_available():
+        raise MemprintError(f"device {name!r} asked for, but no CUDA GPU is visible; use device: auto or cpu")
+    return torch.device(name)
+
+
+# ------------------------------------------------------------------------------------------------ CSV files
+
+def write_csv(df: pd.DataFrame, path: str | Path, meta: dict) -> None:
+    """CSV with one leading ``# provenance: {json}`` line (read back with ``read_csv``)."""
+    with atomic_path(path) as tmp:
+        with open(tmp, "w") as handle:
+            handle.write("# provenance: " + json.dumps(provenance(**meta), sort_keys=True, default=str) + "\n")
+            df.to_csv(handle, index=False)
+
+
+def read_csv(path: str | Path) -> pd.DataFrame:
+    return pd.read_csv(path, comment="#")
+
+
+def read_csv_provenance(path: str | Path) -> dict:
+    with open(path) as handle:
+        first = handle.readline()
+    return json.loads(first.removeprefix("# provenance: ")) if first.startswith("# provenance: ") else {}
+
+
+# --------------------------------------------------------------------------------------------- image sets
+
+def make_data(data: dict, train_out: str, test_out: str) -> None:
+    """The training set T and test set P from the configured source."""
+    source = data["source"]
+    if source == "digits":
+        train, test = datasets.digits_split(data["test_fraction"], data["seed"])
+    elif source == "cifar10":
+        cfg = data["cifar10"]
+        train = datasets.cifar10("train", cfg.get("train_npz"), cfg.get("root", "results/downloads"), cfg.get("train_limit"))
+        test = datasets.cifar10("test", cfg.get("test_npz"), cfg.get("root", "results/downloads"), cfg.get("test_limit"))
+    elif source == "folder":
+        train, test = datasets.load_folder(data["folder"]["train"]), datasets.load_folder(data["folder"]["test"])
+    else:
+        raise MemprintError(f"data.source {source!r} is unknown; use digits, cifar10 or folder")
+    write_imageset(train_out, train)
+    write_imageset(test_out, test)
+    log.info("train: %d images %s, test: %d images", len(train), train.images.shape[1:], len(test))
+
+
+def make_generator_samples(name: str, spec: dict, train_path: str, out: str) -> None:
+    train = read_imageset(train_path)
+    samples = sample_generator(name, spec, train, int(spec["samples"]), int(spec["seed"]))
+    write_imageset(out, samples)
+    log.info("%s: %d samples", name, len(samples))
+
+
+# ----------------------------------------------------------------------------------------------- encoders
+
+def train_encoder(spec: dict, train_path: str, test_path: str, out: str, summary_out: str, device: str = "auto") -> None:
+    from memprint.train import train_vit
+
+    train, test = read_imageset(train_path), read_imageset(test_path)
+    state, summary = train_vit(spec, train, test, resolve_device(device))
+    source = f"trained in pipeline on {train.attrs.get('source')} (train sha256 {train.content_hash()[:16]}, seed {spec['seed']})"
+    save_weights(out, state, source)
+    with atomic_path(summary_out) as tmp:
+        Path(tmp).write_text(json.dumps({**summary, "weights_source": source, "spec": spec}, indent=2))
+    log.info("trained encoder: %s", summary)
+
+
+def fetch_encoder_weights(spec: dict, out: str) -> None:
+    """Download pretrained weights once (a local rule: compute nodes are often offline)."""
+    cls = Encoder.kinds.get(spec["kind"])
+    if cls is None:
+        raise MemprintError(f"encoder kind {spec['kind']!r} is unknown; use one of {sorted(Encoder.kinds)}")
+    try:
+        state = cls.hub_state_dict(spec)
+    except MemprintError:
+        raise
+    except Exception as err:
+        raise MemprintError(f"could not download weights for {spec['kind']}:{spec.get('name')} ({err}); offline, "
+                            "set the encoder's weights to a local state-dict file") from err
+    hub_id = f"hub:{spec['kind']}/{spec.get('name')}" + (f":{spec['pretrained']}" if spec.get("pretrained") else "")
+    save_weights(out, {k: v.cpu() for k, v in state.items()}, hub_id)
+
+
+def embed(spec: dict, weights: str | None, imageset_path: str, out: str, batch_size: int = 256,
+          device: str = "auto", progress: bool = True) -> None:
+    """Every layer's embedding of one image set, written resumably to ``out`` (float16, one pass per batch)."""
+    dev = resolve_device(device)
+    encoder = load_encoder(spec, weights, dev)
+    imageset = read_imageset(imageset_path)
+    resume_key = json.dumps([encoder.identity, imageset.content_hash()], sort_keys=True, default=str)
+    with torch.inference_mode():
+        dims = [t.shape[1] for t in encoder.layer_embeddings(torch.from_numpy(imageset.images[:2]).to(dev))]
+    attrs = {**encoder.identity, "imageset": str(imageset_path), "imageset_sha256": imageset.content_hash(),
+             "preprocess": encoder.preprocess.describe(), "pooling": encoder.pooling,
+             "layer0": "patch_embed: mean of patch tokens entering the first block"}
+    writer = EmbeddingWriter(out, encoder.layer_names, dims, len(imageset), imageset.image_ids, resume_key, attrs)
+    try:
+        if writer.rows_done:
+            log.info("resuming %s at row %d of %d", out, writer.rows_done, len(imageset))
+        embed_images(encoder, imageset.images, batch_size, dev, start=writer.rows_done, on_batch=writer.write,
+                     progress=progress)
+        writer.finish()
+    finally:
+        writer.close()
+
+
+# ----------------------------------------------------------------------------------------------------- C_T
+
+def fit_ct_reference(train_emb: str, test_emb: str, settings: CTSettings, out: str, device: str = "auto") -> None:
+    """Per layer: projection, KMeans cells on T, P's cells and distances; reused by every generator's score."""
+    train, test = read_embeddings(train_emb), read_embeddings(test_emb)
+    if train.layer_names != test.layer_names:
+        raise MemprintError(f"{train_emb} and {test_emb} hold different layers; re-embed both with one encoder")
+    dev = resolve_device(device)
+    import h5py
+
+    with atomic_path(out) as tmp, h5py.File(tmp, "w", locking=False) as f:
+        for name, t, p in zip(train.layer_names, train.layers, test.layers):
+            ref = LayerReference.fit(t, p, settings, dev, layer=name)
+            group = f.create_group(name)
+            for key, value in ref.state().items():
+                group.create_dataset(key, data=value)
+            group.attrs["warning"] = ref.warning
+        f.attrs.update(h5_attrs(provenance(settings=settings.__dict__, layer_names=train.layer_names,
+                                  train_embeddings=train_emb, test_embeddings=test_emb,
+                                  **{k: train.attrs[k] for k in ("weights_source", "weights_sha256") if k in train.attrs})))
+
+
+def load_ct_reference(path: str, train: "Embeddings") -> tuple[list[LayerReference], CTSettings]:  # noqa: F821
+    with open_h5(path) as f:
+        settings = CTSettings(**json.loads(f.attrs["settings"]))
+        names = json.loads(f.attrs["layer_names"])
+        if names != train.layer_names:
+            raise MemprintError(f"{path} was fit on layers {names}, the training embeddings hold {train.layer_names}")
+        refs = [LayerReference.from_state({k: v[()] for k, v in f[name].items()}, layer, settings,
+                                           str(f[name].attrs["warning"]))
+                for name, layer in zip(names, train.layers)]
+    return refs, settings
+
+
+def score_layers(refs: list[LayerReference], names: list[str], generated: list[np.ndarray], dev) -> pd.DataFrame:
+    rows = []
+    for index, (name, ref, q) in enumerate(zip(names, refs, generated)):
+        result = ref.score(q, dev, layer=name)
+        rows.append({"layer": index, "layer_name": name, "ct": result.ct, "tau": result.tau,
+                     "cells_used": result.cells_used, "cells": len(result.z_per_cell),
+                     "n_test": len(ref.test_cells), "n_generated": len(q),
+                     "min_generated_in_used_cell": min((g for g, z in zip(result.generated_per_cell, result.z_per_cell)
+                                                        if z is not None), default=0),
+                     "generated_per_cell": json.dumps(result.generated_per_cell),
+                     "test_per_cell": json.dumps(result.test_per_cell),
+                     "z_per_cell": json.dumps(result.z_per_cell), "warning": result.warning})
+    return pd.DataFrame(rows)
+
+
+def ct_curve(reference: str, train_emb: str, generated_emb: str, out: str, device: str = "auto") -> None:
+    """The C_T-layer curve of one generated set: one CSV row per layer."""
+    train, generated = read_embeddings(train_emb), read_embeddings(generated_emb)
+    refs, settings = load_ct_reference(reference, train)
+    df = score_layers(refs, train.layer_names, generated.layers, resolve_device(device))
+    write_csv(df, out, {"generated_embeddings": generated_emb, "ct_settings": settings.__dict__,
+                        **{k: generated.attrs.get(k) for k in ("weights_source", "weights_sha256", "imageset_sha256")}})
+
+
+def fingerprint_curves(reference: str, train_emb: str, generated_emb: str, encoder: str, generator: str,
+                       family: str, n_splits: int, seed: int, out: str, device: str = "auto") -> None:
+    """C_T-layer curves of seeded (reference, target) halves of one generator's samples."""
+    train, generated = read_embeddings(train_emb), read_embeddings(generated_emb)
+    refs, settings = load_ct_reference(reference, train)
+    dev = resolve_device(device)
+    frames = []
+    for split, halves in enumerate(split_halves(len(generated.image_ids), n_splits, seed)):
+        for role, idx in zip(("reference", "target"), halves):
+            df = score_layers(refs, train.layer_names, [layer[idx] for layer in generated.layers], dev)
+            frames.append(df[["layer", "layer_name", "ct"]].assign(encoder=encoder, generator=generator, family=family,
+                                                                split=split, role=role))
+    write_csv(pd.concat(frames, ignore_index=True), out,
+              {"generated_embeddings": generated_emb, "ct_settings": settings.__dict__, "splits": n_splits, "seed": seed,
+               **{k: generated.attrs.get(k) for k in ("weights_source", "weights_sha256")}})
+
+
+def fingerprint_summary(curve_files: list[str], matches_out: str, summary_out: str) -> pd.DataFrame:
+    """Per encoder: match target curves to reference curves; accuracy per matching method."""
+    curves = pd.concat([read_csv(path) for path in curve_files], ignore_index=True)
+    matches = pd.concat([match_targets(block).assign(encoder=encoder) for encoder, block in curves.groupby("encoder")],
+                        ignore_index=True)
+    table = pd.concat([accuracy_table(block).assign(encoder=encoder) for encoder, block in matches.groupby("encoder")],
+                      ignore_index=True)
+    meta = {"curve_files": list(curve_files), "layers": "1..L (layer 0 left out)",
+            "weights": {f: read_csv_provenance(f).get("weights_source") for f in curve_files[:1]}}
+    write_csv(matches, matches_out, meta)
+    write_csv(table, summary_out, meta)
+    return table
+
+
+# ------------------------------------------------------------------------------------------------- figures
+
+def _curves_with_provenance(curve_files: list[str]) -> tuple[pd.DataFrame, str]:
+    frames = [read_csv(path).assign(generator=Path(path).stem) for path in curve_files]
+    meta = read_csv_provenance(curve_files[0])
+    settings = meta.get("ct_settings", {})
+    footnote = (f"weights: {meta.get('weights_source')} (sha256 {str(meta.get('weights_sha256'))[:12]}); "
+                f"C_T cells={settings.get('cells')}, distance={settings.get('distance')}, pca={settings.get('pca_dim')}")
+    return pd.concat(frames, ignore_index=True), footnote
+
+
+def figure_ct_curves(curve_files: list[str], encoder: str, png: str, pdf: str) -> None:
+    from memprint.plots import plot_ct_curves
+
+    curves, footnote = _curves_with_provenance(curve_files)
+    plot_ct_curves(curves, png, pdf, f"C_T-layer curves, encoder {encoder}", footnote)
+
+
+def figure_curve_similarity(curve_files: list[str], encoder: str, png: str, pdf: str) -> None:
+    from memprint.fingerprint import similarity_matrix
+    from memprint.plots import plot_similarity_heatmap
+
+    curves, footnote = _curves_with_provenance(curve_files)
+    plot_similarity_heatmap(similarity_matrix(curves), png, pdf,
+                            f"cosine similarity of C_T-layer curves (layers 1..L), encoder {encoder}", footnote)

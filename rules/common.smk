@@ -1,0 +1,69 @@
+# Config validation (before any job runs) and the helpers the rules share.
+import re
+from pathlib import Path
+
+from snakemake.exceptions import WorkflowError
+from snakemake.utils import validate
+
+
+def _one_line(err):
+    """Snakemake's validation message is a page long; keep what is wrong and where."""
+    text = str(err)
+    where = re.search(r"On instance(\S*):", text)
+    message = next((line for line in text.splitlines()[1:] if line.strip()), text).strip()
+    path = ".".join(re.findall(r"\['([^']*)'\]", where.group(1))) if where else ""
+    return f"config error at {path or 'top level'}: {message}"
+
+
+try:
+    validate(config, "../schemas/config.schema.yaml")
+except WorkflowError as err:
+    raise WorkflowError(_one_line(err)) from None
+
+
+def _require_file(path, key):
+    if not Path(path).exists():
+        raise WorkflowError(f"config error at {key}: file {path} not found; fix the path")
+
+
+for _split in ("train", "test"):
+    if config["data"]["source"] == "cifar10" and config["data"]["cifar10"].get(f"{_split}_npz"):
+        _require_file(config["data"]["cifar10"][f"{_split}_npz"], f"data.cifar10.{_split}_npz")
+    if config["data"]["source"] == "folder":
+        _require_file(config["data"]["folder"][_split], f"data.folder.{_split}")
+for _name, _spec in config["encoders"].items():
+    if _spec["kind"] != "trained_vit" and _spec["weights"] not in ("pretrained", "random"):
+        _require_file(_spec["weights"], f"encoders.{_name}.weights")
+
+GENERATORS = list(config["generators"])
+ENCODERS = list(config["encoders"])
+TRAINED_ENCODERS = [e for e, s in config["encoders"].items() if s["kind"] == "trained_vit"]
+HUB_ENCODERS = [e for e, s in config["encoders"].items() if s.get("weights") == "pretrained"]
+FIGURE_FORMATS = ["png", "pdf"]
+RUNTIME = config.get("runtime", {})
+GPUS = RUNTIME.get("gpus_per_job", 0)
+CONDA_ENV = "../envs/memprint.yaml"
+
+
+def _alternatives(names):
+    return "|".join(re.escape(n) for n in names) or "^$"
+
+
+wildcard_constraints:
+    generator=_alternatives(GENERATORS),
+    encoder=_alternatives(ENCODERS),
+    imageset=_alternatives(["train", "test"] + GENERATORS),
+
+
+def encoder_weights(wildcards):
+    """The weights file an encoder's embeddings need: made by a rule, given by the user, or none (random)."""
+    spec = config["encoders"][wildcards.encoder]
+    if spec["kind"] == "trained_vit" or spec.get("weights") == "pretrained":
+        return f"results/encoders/{wildcards.encoder}/weights.pt"
+    if spec["weights"] == "random":
+        return []
+    return spec["weights"]
+
+
+def ct_settings():
+    return dict(config["ct"])

@@ -1,0 +1,42 @@
+rule ct_reference:
+    """Per layer: KMeans cells fit on T, P's cells and nearest-training distances (shared by all generators)."""
+    input:
+        train="results/embeddings/{encoder}/train.h5",
+        test="results/embeddings/{encoder}/test.h5",
+    output:
+        "results/ct/{encoder}/reference.h5",
+    params:
+        ct=ct_settings(),
+    log:
+        "logs/ct_reference/{encoder}.log",
+    benchmark:
+        "results/benchmarks/ct_reference/{encoder}.tsv"
+    threads: 2
+    resources:
+        mem_mb=8000,
+        runtime=60,
+    conda:
+        CONDA_ENV
+    script:
+        "../workflow_scripts/ct_reference.py"
+
+
+rule ct_curve:
+    """The C_T-layer curve of one generator: one row per layer."""
+    input:
+        reference="results/ct/{encoder}/reference.h5",
+        train="results/embeddings/{encoder}/train.h5",
+        generated="results/embeddings/{encoder}/{generator}.h5",
+    output:
+        "results/ct/{encoder}/{generator}.csv",
+    log:
+        "logs/ct_curve/{encoder}/{generator}.log",
+    benchmark:
+        "results/benchmarks/ct_curve/{encoder}/{generator}.tsv"
+    resources:
+        mem_mb=4000,
+        runtime=30,
+    conda:
+        CONDA_ENV
+    script:
+        "../workflow_scripts/ct_curve.py"

@@ -1,0 +1,9 @@
+"""Snakemake adapter: fit one generator and sample it."""
+import sys
+
+sys.path.insert(0, snakemake.scriptdir + "/..")  # the repo's memprint/, also inside --software-deployment-method conda
+
+from memprint.stages import make_generator_samples, start_log
+
+start_log(snakemake.log[0])
+make_generator_samples(snakemake.wildcards.generator, snakemake.params.spec, snakemake.input.train, snakemake.output[0])

@@ -11,6 +11,7 @@ def _one_line(err):
     text = str(err)
     where = re.search(r"On instance(\S*):", text)
     message = next((line for line in text.splitlines()[1:] if line.strip()), text).strip()
+    message = message.removeprefix("ValidationError: ")
     path = ".".join(re.findall(r"\['([^']*)'\]", where.group(1))) if where else ""
     return f"config error at {path or 'top level'}: {message}"
 
@@ -55,6 +56,13 @@ wildcard_constraints:
     imageset=_alternatives(["train", "test"] + GENERATORS),
 
 
+def canonical(value):
+    """Params with keys sorted: Snakemake compares params by repr, and key order in YAML must not rerun jobs."""
+    if isinstance(value, dict):
+        return {key: canonical(value[key]) for key in sorted(value)}
+    return value
+
+
 def encoder_weights(wildcards):
     """The weights file an encoder's embeddings need: made by a rule, given by the user, or none (random)."""
     spec = config["encoders"][wildcards.encoder]
@@ -66,4 +74,4 @@ def encoder_weights(wildcards):
 
 
 def ct_settings():
-    return dict(config["ct"])
+    return canonical(config["ct"])

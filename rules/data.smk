@@ -4,7 +4,7 @@ rule make_data:
         train="results/imagesets/train.h5",
         test="results/imagesets/test.h5",
     params:
-        data=config["data"],
+        data=canonical(config["data"]),
     log:
         "logs/make_data.log",
     benchmark:

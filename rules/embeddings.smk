@@ -6,7 +6,7 @@ rule embed:
     output:
         "results/embeddings/{encoder}/{imageset}.h5",
     params:
-        spec=lambda wc: config["encoders"][wc.encoder],
+        spec=lambda wc: canonical(config["encoders"][wc.encoder]),
     log:
         "logs/embed/{encoder}/{imageset}.log",
     benchmark:

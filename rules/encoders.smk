@@ -9,7 +9,7 @@ rule train_encoder:
     wildcard_constraints:
         encoder=_alternatives(TRAINED_ENCODERS),
     params:
-        spec=lambda wc: config["encoders"][wc.encoder],
+        spec=lambda wc: canonical(config["encoders"][wc.encoder]),
     log:
         "logs/train_encoder/{encoder}.log",
     benchmark:
@@ -36,7 +36,7 @@ rule fetch_encoder_weights:
     wildcard_constraints:
         encoder=_alternatives(HUB_ENCODERS),
     params:
-        spec=lambda wc: config["encoders"][wc.encoder],
+        spec=lambda wc: canonical(config["encoders"][wc.encoder]),
     log:
         "logs/fetch_encoder_weights/{encoder}.log",
     benchmark:

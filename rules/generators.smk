@@ -5,7 +5,7 @@ rule sample_generator:
     output:
         "results/imagesets/{generator}.h5",
     params:
-        spec=lambda wc: config["generators"][wc.generator],
+        spec=lambda wc: canonical(config["generators"][wc.generator]),
     log:
         "logs/sample_generator/{generator}.log",
     benchmark:

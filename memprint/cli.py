@@ -1,0 +1,155 @@
+"""``memprint``: the pipeline's stages for ad-hoc use, outside Snakemake.
+
+    memprint ct --train T.npy --test P.npy --generated Q.npy --cells 5      # one JSON object
+    memprint ct --train T.h5 --test P.h5 --generated Q.h5 --layer blocks.11
+    memprint embed --encoder encoder.yaml --weights w.pt --images set.h5 --out emb.h5
+    memprint data --config config.yaml --train train.h5 --test test.h5
+    memprint sample --config config.yaml --generator kde_0.1 --train train.h5 --out kde.h5
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+import numpy as np
+import yaml
+
+from memprint import MemprintError, __version__
+
+
+def _load_matrix(path: str, layer: str | None) -> tuple[list[str], list[np.ndarray]]:
+    """A .npy (N, D) or (L, N, D) array, or a memprint embedding file (all layers, or ``layer``)."""
+    from memprint.io import read_embeddings
+
+    if path.endswith((".h5", ".hdf5")):
+        emb = read_embeddings(path, [layer] if layer else None)
+        return emb.layer_names, emb.layers
+    if not Path(path).exists():
+        raise MemprintError(f"{path}: file not found")
+    array = np.load(path, allow_pickle=False)
+    if array.ndim == 2:
+        return ["0"], [array]
+    if array.ndim == 3:
+        if layer is not None:
+            return [layer], [array[int(layer)]]
+        return [str(i) for i in range(len(array))], list(array)
+    raise MemprintError(f"{path}: expected an (N, D) or (L, N, D) array, got shape {array.shape}")
+
+
+def cmd_ct(args) -> dict:
+    from memprint.ct import CTSettings, LayerReference
+
+    settings = CTSettings(cells=args.cells, tau=args.tau, min_generated_per_cell=args.min_generated_per_cell,
+                          pca_dim=args.pca_dim, distance=args.distance, seed=args.seed)
+    (names, train), (_, test), (_, generated) = (_load_matrix(p, args.layer) for p in (args.train, args.test, args.generated))
+    if not (len(train) == len(test) == len(generated)):
+        raise MemprintError(f"layer counts differ: train {len(train)}, test {len(test)}, generated {len(generated)}")
+    layers = []
+    for name, t, p, q in zip(names, train, test, generated):
+        result = LayerReference.fit(t, p, settings, layer=name).score(q, layer=name)
+        layers.append({"layer": name, **result.as_dict()})
+    out = {"settings": settings.__dict__, "layers": layers} if len(layers) > 1 else {"settings": settings.__dict__, **layers[0]}
+    return out
+
+
+def _config(path: str) -> dict:
+    if not Path(path).exists():
+        raise MemprintError(f"{path}: config file not found")
+    return yaml.safe_load(Path(path).read_text())
+
+
+def cmd_embed(args) -> dict:
+    from memprint.stages import embed
+
+    spec = _config(args.encoder)
+    embed(spec, args.weights, args.images, args.out, args.batch_size, args.device)
+    return {"written": args.out}
+
+
+def cmd_data(args) -> dict:
+    from memprint.stages import make_data
+
+    make_data(_config(args.config)["data"], args.train, args.test)
+    return {"written": [args.train, args.test]}
+
+
+def cmd_sample(args) -> dict:
+    from memprint.stages import make_generator_samples
+
+    generators = _config(args.config)["generators"]
+    if args.generator not in generators:
+        raise MemprintError(f"generator {args.generator!r} is not in {args.config}; it has {sorted(generators)}")
+    spec = {"samples": 1000, "seed": 0, **generators[args.generator]}
+    make_generator_samples(args.generator, spec, args.train, args.out)
+    return {"written": args.out}
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="memprint", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--version", action="version", version=__version__)
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    ct = sub.add_parser("ct", help="C_T score of generated samples (prints JSON)")
+    ct.add_argument("--train", required=True, help="T: .npy (N,D) or (L,N,D), or an embedding .h5")
+    ct.add_argument("--test", required=True, help="P, same format")
+    ct.add_argument("--generated", required=True, help="Q, same format")
+    ct.add_argument("--cells", type=int, default=5, help="KMeans cells fit on T")
+    ct.add_argument("--tau", type=float, default=None, help="keep cells whose share of Q exceeds tau (default 20/|Q|)")
+    ct.add_argument("--min-generated-per-cell", type=int, default=20, help="tau = this / |Q| when --tau is not given")
+    ct.add_argument("--pca-dim", type=int, default=None, help="PCA fit on T per layer (Bai et al. code: 64)")
+    ct.add_argument("--distance", choices=["euclidean", "abs_cosine"], default="euclidean")
+    ct.add_argument("--seed", type=int, default=0)
+    ct.add_argument("--layer", default=None, help="one layer: a name in the .h5 files, or an index into (L,N,D)")
+    ct.set_defaults(func=cmd_ct)
+
+    emb = sub.add_parser("embed", help="every layer's embedding of an image-set file")
+    emb.add_argument("--encoder", required=True, help="YAML file with one encoder entry (as in config.yaml)")
+    emb.add_argument("--weights", default=None, help="state-dict file (omit only with weights: random)")
+    emb.add_argument("--images", required=True, help="image-set .h5")
+    emb.add_argument("--out", required=True)
+    emb.add_argument("--batch-size", type=int, default=256)
+    emb.add_argument("--device", default="auto")
+    emb.set_defaults(func=cmd_embed)
+
+    data = sub.add_parser("data", help="write the training and test image sets of a config")
+    data.add_argument("--config", required=True)
+    data.add_argument("--train", required=True)
+    data.add_argument("--test", required=True)
+    data.set_defaults(func=cmd_data)
+
+    sample = sub.add_parser("sample", help="fit one configured generator on a training set and sample it")
+    sample.add_argument("--config", required=True)
+    sample.add_argument("--generator", required=True)
+    sample.add_argument("--train", required=True)
+    sample.add_argument("--out", required=True)
+    sample.set_defaults(func=cmd_sample)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        result = args.func(args)
+    except MemprintError as err:
+        print(f"memprint: error: {err}", file=sys.stderr)
+        return 2
+    print(json.dumps(_json_safe(result), indent=2, default=str))
+    return 0
+
+
+def _json_safe(value):
+    """NaN (an undefined C_T) becomes null, so the output stays valid JSON."""
+    if isinstance(value, float) and value != value:
+        return None
+    if isinstance(value, dict):
+        return {k: _json_safe(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_json_safe(v) for v in value]
+    return value
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,27 @@
+"""The memprint CLI: `memprint ct` prints one JSON object; errors are one line."""
+
+import json
+import subprocess
+import sys
+
+import numpy as np
+
+
+def run(*args):
+    return subprocess.run([sys.executable, "-m", "memprint.cli", *args], capture_output=True, text=True)
+
+
+def test_ct_on_npy_prints_json(tmp_path, rng):
+    centers = rng.normal(0, 5, (3, 6))
+    for name, n in (("T", 600), ("P", 300), ("Q", 300)):
+        np.save(tmp_path / f"{name}.npy", (centers[rng.integers(0, 3, n)] + rng.normal(size=(n, 6))).astype(np.float32))
+    out = run("ct", "--train", str(tmp_path / "T.npy"), "--test", str(tmp_path / "P.npy"),
+              "--generated", str(tmp_path / "Q.npy"), "--cells", "3", "--seed", "1")
+    assert out.returncode == 0, out.stderr
+    result = json.loads(out.stdout)
+    assert {"ct", "cells_used", "z_per_cell"} <= set(result) and abs(result["ct"]) < 3 and result["cells_used"] == 3
+
+
+def test_ct_missing_file_is_one_line_error(tmp_path):
+    out = run("ct", "--train", str(tmp_path / "nope.npy"), "--test", "x.npy", "--generated", "y.npy", "--cells", "3")
+    assert out.returncode == 2 and out.stderr.strip().count("\n") == 0 and "nope.npy" in out.stderr

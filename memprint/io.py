@@ -174,6 +174,7 @@ class EmbeddingWriter:
         stop = start + len(layer_arrays[0])
         for name, array in zip(self.layer_names, layer_arrays):
             self.file["layers"][name][start:stop] = array.astype(np.float16)
+        self.file.flush()  # rows on disk before the counter that vouches for them
         self.file.attrs["rows_done"] = stop
         self.file.flush()
 

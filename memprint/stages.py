@@ -32,9 +32,34 @@ def start_log(path: str) -> None:
     logging.basicConfig(stream=sys.stderr, level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
 
 
+_held_gpu_lock = None  # open lock file of the GPU this process claimed; released when the process exits
+
+
+def _claim_free_gpu(count: int) -> int:
+    """With several visible GPUs, take the first one no other memprint job holds (one job per card)."""
+    global _held_gpu_lock
+    import fcntl
+    import tempfile
+
+    for index in range(count):
+        handle = open(Path(tempfile.gettempdir()) / f"memprint-gpu-{index}.lock", "w")
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            handle.close()
+            continue
+        _held_gpu_lock = handle
+        return index
+    raise MemprintError(f"all {count} GPUs are held by other memprint jobs; limit GPU jobs with --resources gpu={count}")
+
+
 def resolve_device(name: str = "auto") -> torch.device:
+    """``auto``: a free CUDA GPU when there is one (SLURM shows each job only its own), else the CPU."""
     if name == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+        if not torch.cuda.is_available():
+            return torch.device("cpu")
+        count = torch.cuda.device_count()
+        return torch.device(f"cuda:{_claim_free_gpu(count) if count > 1 else 0}")
     if name.startswith("cuda") and not torch.cuda.is_available():
         raise MemprintError(f"device {name!r} asked for, but no CUDA GPU is visible; use device: auto or cpu")
     return torch.device(name)

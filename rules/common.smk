@@ -41,8 +41,6 @@ ENCODERS = list(config["encoders"])
 TRAINED_ENCODERS = [e for e, s in config["encoders"].items() if s["kind"] == "trained_vit"]
 HUB_ENCODERS = [e for e, s in config["encoders"].items() if s.get("weights") == "pretrained"]
 FIGURE_FORMATS = ["png", "pdf"]
-RUNTIME = config.get("runtime", {})
-GPUS = RUNTIME.get("gpus_per_job", 0)
 CONDA_ENV = "../envs/memprint.yaml"
 
 

@@ -34,7 +34,7 @@ rule ct_curve:
     benchmark:
         "results/benchmarks/ct_curve/{encoder}/{generator}.tsv"
     resources:
-        mem_mb=4000,
+        mem_mb=2000,
         runtime=30,
     conda:
         CONDA_ENV

@@ -13,7 +13,7 @@ rule embed:
         "results/benchmarks/embed/{encoder}/{imageset}.tsv"
     threads: 2
     resources:
-        gpu=GPUS,
+        gpu=1,
         mem_mb=8000,
         runtime=120,
     conda:

@@ -16,7 +16,7 @@ rule train_encoder:
         "results/benchmarks/train_encoder/{encoder}.tsv"
     threads: 2
     resources:
-        gpu=GPUS,
+        gpu=1,
         mem_mb=8000,
         runtime=60,
     conda:

@@ -20,7 +20,7 @@ rule fingerprint_curves:
     benchmark:
         "results/benchmarks/fingerprint_curves/{encoder}/{generator}.tsv"
     resources:
-        mem_mb=4000,
+        mem_mb=2000,
         runtime=30,
     conda:
         CONDA_ENV

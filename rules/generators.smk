@@ -11,7 +11,7 @@ rule sample_generator:
     benchmark:
         "results/benchmarks/sample_generator/{generator}.tsv"
     resources:
-        mem_mb=4000,
+        mem_mb=2000,
         runtime=30,
     conda:
         CONDA_ENV

@@ -1,9 +1,15 @@
+import shutil
+import subprocess
+from pathlib import Path
+
 import numpy as np
+import pandas as pd
 import pytest
 import torch
 
-REPO = __import__("pathlib").Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[1]
 ASSETS = REPO.parent / "shared" / "assets"
+TINY_CONFIG = REPO / "tests" / "configs" / "tiny.yaml"
 
 
 @pytest.fixture
@@ -14,3 +20,42 @@ def rng():
 @pytest.fixture(autouse=True)
 def _seed_torch():
     torch.manual_seed(0)
+
+
+def snakemake(workdir: Path, config: Path, *args: str, **popen) -> subprocess.CompletedProcess:
+    """Run the repository's workflow in ``workdir`` with ``config``."""
+    command = ["snakemake", "-s", str(REPO / "Snakefile"), "--directory", str(workdir), "--configfile", str(config),
+               *args]
+    if "--profile" not in args and "--cores" not in args:
+        command += ["--cores", "2"]
+    return subprocess.run(command, capture_output=True, text=True, **popen)
+
+
+@pytest.fixture(scope="session")
+def tiny_local_run(tmp_path_factory):
+    """One uninterrupted local run of the tiny config, the reference other runs are compared with."""
+    workdir = tmp_path_factory.mktemp("local_run")
+    config = workdir / "config.yaml"
+    shutil.copy(TINY_CONFIG, config)
+    result = snakemake(workdir, config)
+    assert result.returncode == 0, result.stderr[-3000:]
+    return workdir, config
+
+
+def assert_same_results(a: Path, b: Path) -> None:
+    """Every C_T and fingerprint CSV and every embedding file of run ``b`` equals run ``a``'s."""
+    import h5py
+
+    csvs = sorted(p.relative_to(a) for p in a.glob("results/**/*.csv"))
+    assert csvs and csvs == sorted(p.relative_to(b) for p in b.glob("results/**/*.csv"))
+    for rel in csvs:
+        left, right = pd.read_csv(a / rel, comment="#"), pd.read_csv(b / rel, comment="#")
+        pd.testing.assert_frame_equal(left, right, obj=str(rel))
+    embeddings = sorted(p.relative_to(a) for p in a.glob("results/embeddings/**/*.h5"))
+    assert embeddings == sorted(p.relative_to(b) for p in b.glob("results/embeddings/**/*.h5"))
+    for rel in embeddings:
+        with h5py.File(a / rel, "r", locking=False) as fa, h5py.File(b / rel, "r", locking=False) as fb:
+            assert fb.attrs["complete"]
+            for name in fa["layers"]:
+                np.testing.assert_array_equal(fa["layers"][name][()], fb["layers"][name][()], err_msg=f"{rel}:{name}")
+    assert not list(b.glob("results/**/*.tmp"))

@@ -1,44 +1,44 @@
 """The Snakemake DAG end to end on a tiny config: outputs, Meehan's KDE result, reruns, config errors."""
 
 import re
-import shutil
-import subprocess
-from pathlib import Path
 
 import pandas as pd
 import pytest
 import yaml
 
-from tests.conftest import REPO
+from tests.conftest import TINY_CONFIG as TINY
+from tests.conftest import snakemake
 
-TINY = REPO / "tests" / "configs" / "tiny.yaml"
 pytestmark = pytest.mark.pipeline
 
+# What editing kde_0.1's bandwidth must rerun: its own jobs and what sits downstream of them, nothing else.
+AFTER_EDITING_KDE_01 = {
+    "results/imagesets/kde_0.1.h5", "results/embeddings/vit_tiny/kde_0.1.h5", "results/ct/vit_tiny/kde_0.1.csv",
+    "results/fingerprint/vit_tiny/curves/kde_0.1.csv", "results/fingerprint/matches.csv",
+    "results/fingerprint/summary.csv"} | {
+    f"results/figures/vit_tiny/{fig}.{ext}" for fig in ("ct_curves", "curve_similarity") for ext in ("png", "pdf")}
 
-def snakemake(workdir: Path, config: Path, *args: str) -> subprocess.CompletedProcess:
-    command = ["snakemake", "-s", str(REPO / "Snakefile"), "--directory", str(workdir), "--configfile", str(config),
-               "--cores", "2", *args]
-    return subprocess.run(command, capture_output=True, text=True)
 
-
-def planned_outputs(dry_run_stdout: str) -> set[str]:
-    """Output files of the jobs a dry run would run."""
+def job_outputs(snakemake_log: str) -> set[str]:
+    """Output files of the jobs a (dry) run lists."""
     outputs = set()
-    for line in dry_run_stdout.splitlines():
+    for line in snakemake_log.splitlines():
         match = re.match(r"\s+output: (.*)", line)
         if match:
             outputs.update(part.strip() for part in match.group(1).split(","))
     return outputs
 
 
+def edit_bandwidth(config, out, bandwidth=0.15):
+    cfg = yaml.safe_load(config.read_text())
+    cfg["generators"]["kde_0.1"]["bandwidth"] = bandwidth
+    out.write_text(yaml.safe_dump(cfg))
+    return out
+
+
 @pytest.fixture(scope="module")
-def finished_run(tmp_path_factory):
-    workdir = tmp_path_factory.mktemp("run")
-    config = workdir / "config.yaml"
-    shutil.copy(TINY, config)
-    result = snakemake(workdir, config)
-    assert result.returncode == 0, result.stderr[-3000:]
-    return workdir, config
+def finished_run(tiny_local_run):
+    return tiny_local_run
 
 
 def test_every_output_is_written(finished_run):
@@ -66,17 +66,9 @@ def test_kde_bandwidth_sweep_reproduces_meehan_at_last_layer(finished_run):
 def test_nothing_to_do_after_a_run_and_an_edit_reruns_only_downstream(finished_run):
     workdir, config = finished_run
     assert "Nothing to be done" in snakemake(workdir, config, "-n").stdout
-    edited = workdir / "edited.yaml"
-    cfg = yaml.safe_load(config.read_text())
-    cfg["generators"]["kde_0.1"]["bandwidth"] = 0.15
-    edited.write_text(yaml.safe_dump(cfg))
-    dry = snakemake(workdir, edited, "-n")
+    dry = snakemake(workdir, edit_bandwidth(config, workdir / "edited.yaml"), "-n")
     assert dry.returncode == 0, dry.stderr
-    expected = {"results/imagesets/kde_0.1.h5", "results/embeddings/vit_tiny/kde_0.1.h5",
-                "results/ct/vit_tiny/kde_0.1.csv", "results/fingerprint/vit_tiny/curves/kde_0.1.csv",
-                "results/fingerprint/matches.csv", "results/fingerprint/summary.csv"} | {
-        f"results/figures/vit_tiny/{fig}.{ext}" for fig in ("ct_curves", "curve_similarity") for ext in ("png", "pdf")}
-    assert planned_outputs(dry.stdout) == expected
+    assert job_outputs(dry.stdout) == AFTER_EDITING_KDE_01
 
 
 @pytest.mark.parametrize("edit, message", [

@@ -4,7 +4,9 @@ One small class per model family adds an encoder (as in torch-fidelity's feature
 
 * ``trained_vit``: a small timm ViT that the pipeline trains itself on the training set (no download);
 * ``timm``: a timm Vision Transformer by name (``vit_base_patch16_224``, DeiT, DINO ...);
-* ``open_clip``: the visual tower of an open_clip model (``ViT-B-32`` ...).
+* ``open_clip``: the visual tower of an open_clip model (``ViT-B-32`` ...);
+* ``hf``: a Hugging Face ``transformers`` vision model by hub id or local folder (ViT, DINOv2 ...);
+* ``torchvision_vit`` / ``torchvision_cnn``: torchvision's ``vit_b_16`` ..., ResNet stages, Inception v3 blocks.
 
 Layers: ``patch_embed`` (layer 0: the mean of the patch tokens entering the first block; the CLS token there is
 the same for every image and carries no image information), then ``blocks.00`` ... : each block's output token
@@ -16,6 +18,7 @@ initialisation when ``weights: random`` is asked for explicitly (a warning says 
 
 from __future__ import annotations
 
+import shutil
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
@@ -82,6 +85,15 @@ class Encoder:
     @classmethod
     def build(cls, spec: dict) -> torch.nn.Module:
         raise NotImplementedError
+
+    @classmethod
+    def load_model(cls, spec: dict, weights: str | Path | None) -> tuple[torch.nn.Module, dict]:
+        """The architecture with its weights (a state-dict file), or randomly initialised when asked for."""
+        model = cls.build(spec)
+        if weights is None:
+            return model, _random_init_identity(spec)
+        _load_state_dict(model, weights, f"encoder {spec.get('name', cls.kind)}")
+        return model, {"weights_source": weights_source(weights), "weights_sha256": sha256_file(weights)}
 
     @classmethod
     def hub_state_dict(cls, spec: dict) -> dict:
@@ -218,25 +230,194 @@ class OpenClipViT(Encoder):
                    batch_first=getattr(transformer, "batch_first", True))
 
 
+IMAGENET_MEAN, IMAGENET_STD = (0.485, 0.456, 0.406), (0.229, 0.224, 0.225)
+
+
+class HFVisionTransformer(Encoder):
+    """A Hugging Face ``transformers`` vision model (ViT, DeiT, DINOv2 ...) read through ``output_hidden_states``:
+    hidden state 0 is the embedding output, hidden state i the output of block i, before the final norm."""
+
+    kind = "hf"
+
+    @staticmethod
+    def _folder_view(folder: Path) -> Path:
+        """A folder ``from_pretrained`` can read: the standard weights file name, whatever the file is called."""
+        import tempfile
+
+        if any((folder / name).exists() for name in ("model.safetensors", "pytorch_model.bin",
+                                                      "model.safetensors.index.json")):
+            return folder
+        files = sorted(folder.glob("*.safetensors")) or sorted(folder.glob("*.bin"))
+        if len(files) != 1 or not (folder / "config.json").exists():
+            raise MemprintError(f"{folder}: a Hugging Face model folder needs config.json and one weights file "
+                                f"(*.safetensors or *.bin), found {[f.name for f in files]}")
+        view = Path(tempfile.mkdtemp(prefix="memprint-hf-"))
+        (view / "config.json").symlink_to((folder / "config.json").resolve())
+        (view / f"model{files[0].suffix}").symlink_to(files[0].resolve())
+        return view
+
+    @classmethod
+    def _config(cls, name: str):
+        from transformers import AutoConfig
+
+        try:
+            return AutoConfig.from_pretrained(name)
+        except (OSError, ValueError) as err:
+            raise MemprintError(f"Hugging Face model {name!r}: no config ({str(err).splitlines()[0]}); give a local "
+                                "model folder, or go online once") from err
+
+    @classmethod
+    def load_model(cls, spec: dict, weights):
+        from transformers import AutoModel
+
+        if weights is not None and Path(weights).is_dir():
+            folder = Path(weights)
+            view = cls._folder_view(folder)
+            try:
+                model = AutoModel.from_pretrained(view, dtype=torch.float32)
+            except (OSError, ValueError, RuntimeError) as err:
+                raise MemprintError(f"{folder}: not a loadable Hugging Face model folder ({err})") from err
+            finally:
+                if view != folder:
+                    shutil.rmtree(view, ignore_errors=True)
+            weight_files = sorted(folder.glob("*.safetensors")) or sorted(folder.glob("*.bin"))
+            return model, {"weights_source": f"file:{folder.resolve()}",
+                           "weights_sha256": ",".join(sha256_file(f) for f in weight_files)}
+        if weights is not None:
+            payload = torch.load(weights, map_location="cpu", weights_only=True)
+            config = cls._config_from_dict(payload["hf_config"]) if "hf_config" in payload else cls._config(spec["name"])
+            model = AutoModel.from_config(config)
+            _load_state_dict(model, weights, f"encoder {spec['name']}")
+            return model, {"weights_source": weights_source(weights), "weights_sha256": sha256_file(weights)}
+        return AutoModel.from_config(cls._config(spec["name"])), _random_init_identity(spec)
+
+    @staticmethod
+    def _config_from_dict(config: dict):
+        from transformers import AutoConfig
+
+        config = dict(config)
+        return AutoConfig.for_model(config.pop("model_type"), **config)
+
+    @classmethod
+    def hub_state_dict(cls, spec: dict) -> dict:
+        from transformers import AutoModel
+
+        model = AutoModel.from_pretrained(spec["name"], dtype=torch.float32)
+        return {"state_dict": model.state_dict(), "hf_config": model.config.to_dict()}
+
+    @classmethod
+    def wrap(cls, model, spec: dict, identity: dict) -> "Encoder":
+        config = model.config
+        size = spec.get("input_size") or (224 if config.model_type == "dinov2" else config.image_size)
+        mean, std = (IMAGENET_MEAN, IMAGENET_STD) if config.model_type == "dinov2" else ((0.5,) * 3, (0.5,) * 3)
+        prefix = 1 + int(getattr(config, "num_register_tokens", 0) or 0)
+        encoder = cls(model, [], Preprocess(int(size), mean, std), prefix, spec.get("pooling", "cls"), identity)
+        encoder.layer_names = ["patch_embed"] + [f"blocks.{i:02d}" for i in range(config.num_hidden_layers)]
+        return encoder
+
+    @torch.inference_mode()
+    def layer_embeddings(self, images_uint8: torch.Tensor) -> list[torch.Tensor]:
+        hidden = self.model(pixel_values=self.preprocess(images_uint8), output_hidden_states=True).hidden_states
+        return [self._pool(h, layer0=(i == 0)).float() for i, h in enumerate(hidden)]
+
+
+class TorchvisionViT(Encoder):
+    """torchvision's ``vit_b_16`` family: the blocks are ``encoder.layers``."""
+
+    kind = "torchvision_vit"
+
+    @classmethod
+    def build(cls, spec: dict) -> torch.nn.Module:
+        return _torchvision_model(spec["name"])
+
+    @classmethod
+    def hub_state_dict(cls, spec: dict) -> dict:
+        return _torchvision_model(spec["name"], weights="DEFAULT").state_dict()
+
+    @classmethod
+    def wrap(cls, model, spec: dict, identity: dict) -> "Encoder":
+        if not hasattr(model, "encoder") or not hasattr(model.encoder, "layers"):
+            raise MemprintError(f"torchvision model {spec['name']} is not a ViT; use kind: torchvision_cnn")
+        return cls(model, model.encoder.layers, _torchvision_preprocess(spec), 1, spec.get("pooling", "cls"), identity)
+
+
+class TorchvisionCNN(Encoder):
+    """torchvision CNNs: every stage's feature map, global-average pooled (ResNet stages, Inception blocks)."""
+
+    kind = "torchvision_cnn"
+
+    @classmethod
+    def build(cls, spec: dict) -> torch.nn.Module:
+        return _torchvision_model(spec["name"])
+
+    @classmethod
+    def hub_state_dict(cls, spec: dict) -> dict:
+        return _torchvision_model(spec["name"], weights="DEFAULT").state_dict()
+
+    @classmethod
+    def wrap(cls, model, spec: dict, identity: dict) -> "Encoder":
+        names = [n for n, _ in model.named_children()]
+        if "layer4" in names:
+            stages = ["maxpool", "layer1", "layer2", "layer3", "layer4"]
+        elif "Mixed_7c" in names:
+            stages = ["maxpool2"] + [n for n in names if n.startswith("Mixed_")]
+        else:
+            raise MemprintError(f"torchvision model {spec['name']}: stages unknown (ResNet and Inception v3 are supported)")
+        encoder = cls(model, [getattr(model, n) for n in stages], _torchvision_preprocess(spec), 0, "mean", identity)
+        encoder.layer_names = stages
+        return encoder
+
+    @torch.inference_mode()
+    def layer_embeddings(self, images_uint8: torch.Tensor) -> list[torch.Tensor]:
+        captured = []
+        handles = [stage.register_forward_hook(lambda _m, _a, out: captured.append(out.float().mean(dim=(2, 3))))
+                   for stage in self.blocks]
+        try:
+            self.model(self.preprocess(images_uint8))
+        finally:
+            for handle in handles:
+                handle.remove()
+        return captured
+
+
+def _torchvision_model(name: str, weights=None) -> torch.nn.Module:
+    import torchvision
+
+    try:
+        kwargs = {"init_weights": False} if name == "inception_v3" and weights is None else {}
+        return torchvision.models.get_model(name, weights=weights, **kwargs)
+    except (ValueError, KeyError) as err:
+        raise MemprintError(f"torchvision has no model {name!r}; see torchvision.models.list_models()") from err
+
+
+def _torchvision_preprocess(spec: dict) -> Preprocess:
+    """Input size, mean and std from the model's DEFAULT weights metadata (no download needed)."""
+    import torchvision
+
+    transforms = torchvision.models.get_model_weights(spec["name"]).DEFAULT.transforms()
+    size = spec.get("input_size") or transforms.crop_size[0]
+    return Preprocess(int(size), tuple(transforms.mean), tuple(transforms.std))
+
+
+def _random_init_identity(spec: dict) -> dict:
+    name = spec.get("name", spec.get("kind"))
+    if spec.get("weights") != "random":
+        raise MemprintError(f"encoder {name}: no weights file; set weights: random to use random initialisation "
+                            "on purpose")
+    warnings.warn(f"encoder {name} uses RANDOM weights (asked for with weights: random)", stacklevel=3)
+    return {"weights_source": "random init", "weights_sha256": ""}
+
+
 def load_encoder(spec: dict, weights: str | Path | None, device: torch.device | str = "cpu") -> Encoder:
-    """Build the encoder of config entry ``spec``; ``weights`` is a state-dict file, or None for random init."""
+    """Build the encoder of config entry ``spec``; ``weights`` is a state-dict file (or a Hugging Face model
+    folder for ``kind: hf``), or None for random initialisation."""
     kind = spec.get("kind")
     if kind not in Encoder.kinds:
         raise MemprintError(f"encoder kind {kind!r} is unknown; use one of {sorted(Encoder.kinds)}")
     cls = Encoder.kinds[kind]
-    model = cls.build(spec)
-    if weights is None:
-        if spec.get("weights") != "random":
-            raise MemprintError(f"encoder {spec.get('name', kind)}: no weights file; set weights: random to use "
-                                "random initialisation on purpose")
-        warnings.warn(f"encoder {spec.get('name', kind)} uses RANDOM weights (asked for with weights: random)",
-                      stacklevel=2)
-        identity = {"weights_source": "random init", "weights_sha256": ""}
-    else:
-        _load_state_dict(model, weights, f"encoder {spec.get('name', kind)}")
-        identity = {"weights_source": weights_source(weights), "weights_sha256": sha256_file(weights)}
+    model, identity = cls.load_model(spec, weights)
     identity = {"encoder_kind": kind, "encoder_spec": spec, **identity}
-    return cls.wrap(model.to(device), spec, identity)
+    return cls.wrap(model.eval().to(device), spec, identity)
 
 
 def weights_source(path: str | Path) -> str:
@@ -250,12 +431,12 @@ def weights_source(path: str | Path) -> str:
     return f"file:{Path(path).resolve()}"
 
 
-def save_weights(path: str | Path, state_dict: dict, source: str) -> None:
+def save_weights(path: str | Path, state_dict: dict, source: str, **extra) -> None:
     """Save a state dict with a note of where it came from, atomically."""
     from memprint.io import atomic_path
 
     with atomic_path(path) as tmp:
-        torch.save({"state_dict": state_dict, "memprint_source": source}, tmp)
+        torch.save({"state_dict": state_dict, "memprint_source": source, **extra}, tmp)
 
 
 def embed_images(encoder: Encoder, images: np.ndarray, batch_size: int, device: torch.device,

@@ -139,7 +139,10 @@ def fetch_encoder_weights(spec: dict, out: str) -> None:
         raise MemprintError(f"could not download weights for {spec['kind']}:{spec.get('name')} ({err}); offline, "
                             "set the encoder's weights to a local state-dict file") from err
     hub_id = f"hub:{spec['kind']}/{spec.get('name')}" + (f":{spec['pretrained']}" if spec.get("pretrained") else "")
-    save_weights(out, {k: v.cpu() for k, v in state.items()}, hub_id)
+    extra = {}
+    if "state_dict" in state:  # Hugging Face: the config travels with the weights, so nodes need no hub
+        state, extra = state["state_dict"], {"hf_config": state["hf_config"]}
+    save_weights(out, {k: v.cpu() for k, v in state.items()}, hub_id, **extra)
 
 
 def embed(spec: dict, weights: str | None, imageset_path: str, out: str, batch_size: int = 256,

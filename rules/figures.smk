@@ -3,7 +3,7 @@ rule figure_ct_curves:
     input:
         curves=expand("results/ct/{{encoder}}/{generator}.csv", generator=GENERATORS),
     output:
-        png="results/figures/{encoder}/ct_curves.png",
+        png=report("results/figures/{encoder}/ct_curves.png", caption="../report/ct_curves.rst", category="C_T"),
         pdf="results/figures/{encoder}/ct_curves.pdf",
     log:
         "logs/figure_ct_curves/{encoder}.log",
@@ -23,7 +23,8 @@ rule figure_curve_similarity:
     input:
         curves=expand("results/ct/{{encoder}}/{generator}.csv", generator=GENERATORS),
     output:
-        png="results/figures/{encoder}/curve_similarity.png",
+        png=report("results/figures/{encoder}/curve_similarity.png", caption="../report/curve_similarity.rst",
+                   category="Fingerprint"),
         pdf="results/figures/{encoder}/curve_similarity.pdf",
     log:
         "logs/figure_curve_similarity/{encoder}.log",

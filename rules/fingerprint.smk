@@ -34,7 +34,8 @@ rule fingerprint_summary:
         curves=expand("results/fingerprint/{encoder}/curves/{generator}.csv", encoder=ENCODERS, generator=GENERATORS),
     output:
         matches="results/fingerprint/matches.csv",
-        summary="results/fingerprint/summary.csv",
+        summary=report("results/fingerprint/summary.csv", caption="../report/fingerprint_summary.rst",
+                       category="Fingerprint"),
     log:
         "logs/fingerprint_summary.log",
     benchmark:

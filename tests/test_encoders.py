@@ -96,3 +96,35 @@ def test_unknown_encoder_and_model_names_are_named():
         load_encoder({"kind": "keras"}, None)
     with pytest.raises(MemprintError, match="no model 'vit_nonexistent'"):
         load_encoder({"kind": "timm", "name": "vit_nonexistent", "weights": "random"}, None)
+
+
+def test_hugging_face_local_folder_with_any_weights_file_name(tmp_path, rng):
+    from transformers import ViTConfig, ViTModel
+
+    model = ViTModel(ViTConfig(hidden_size=32, num_hidden_layers=3, num_attention_heads=2, intermediate_size=64,
+                               image_size=32, patch_size=8), add_pooling_layer=False).eval()
+    model.save_pretrained(tmp_path)
+    (tmp_path / "model.safetensors").rename(tmp_path / "my_finetune_fp32.safetensors")
+    spec = {"kind": "hf", "name": str(tmp_path), "weights": str(tmp_path)}
+    encoder = load_encoder(spec, tmp_path)
+    batch = torch.from_numpy(images(rng, 4, 32, 3))
+    layers = encoder.layer_embeddings(batch)
+    with torch.no_grad():
+        hidden = model(pixel_values=encoder.preprocess(batch), output_hidden_states=True).hidden_states
+    assert len(layers) == 4 and encoder.layer_names[0] == "patch_embed"
+    torch.testing.assert_close(layers[0], hidden[0][:, 1:].mean(1))
+    torch.testing.assert_close(layers[2], hidden[2][:, 0])
+    assert encoder.identity["weights_source"] == f"file:{tmp_path.resolve()}"
+    (tmp_path / "extra.safetensors").write_bytes(b"")
+    with pytest.raises(MemprintError, match="one weights file"):
+        load_encoder(spec, tmp_path)
+
+
+def test_torchvision_cnn_stages_are_pooled_in_one_pass(rng):
+    with pytest.warns(UserWarning, match="RANDOM"):
+        encoder = load_encoder({"kind": "torchvision_cnn", "name": "resnet18", "weights": "random"}, None)
+    layers = encoder.layer_embeddings(torch.from_numpy(images(rng, 2, 32, 3)))
+    assert encoder.layer_names == ["maxpool", "layer1", "layer2", "layer3", "layer4"]
+    assert [t.shape[1] for t in layers] == [64, 64, 128, 256, 512] and encoder.preprocess.input_size == 224
+    with pytest.raises(MemprintError, match="no model 'resnet_nonexistent'"):
+        load_encoder({"kind": "torchvision_cnn", "name": "resnet_nonexistent", "weights": "random"}, None)

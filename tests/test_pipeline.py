@@ -87,3 +87,11 @@ def test_bad_config_stops_before_any_job_with_one_line(tmp_path, edit, message):
     lines = [line for line in (result.stdout + result.stderr).splitlines() if line.startswith("config error")]
     assert len(lines) == 1 and re.search(message, lines[0]), result.stderr
     assert not (tmp_path / "results").exists()
+
+
+def test_html_report_gathers_figures_with_captions(finished_run):
+    workdir, config = finished_run
+    result = snakemake(workdir, config, "--report", str(workdir / "report.html"))
+    assert result.returncode == 0, result.stderr[-2000:]
+    html = (workdir / "report.html").read_text(errors="replace")
+    assert "C_T-layer curves of every generator" in html and "Fingerprinting accuracy" in html

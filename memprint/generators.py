@@ -7,7 +7,10 @@ work in pixel space scaled to [0, 1] and write uint8 images, clipped to the vali
 * ``kde``: a training image drawn uniformly plus isotropic Gaussian noise of standard deviation ``bandwidth``;
 * ``copier``: a training image returned verbatim up to pixel noise ``noise`` (the degenerate KDE a memorizing
   model approaches), named separately because it is the reference case of data copying;
-* ``gmm``: a Gaussian mixture fit to the flattened training images.
+* ``gmm``: a Gaussian mixture fit to the flattened training images;
+* the paper's pathological generators, which alter images of a ``source`` set (``memprint.augment``):
+  ``rotate``, ``down_up``, ``patch_shuffle``, ``noise_background`` and ``landscape_background`` (the last two
+  keep the foreground found by the pipeline's segmenter).
 """
 
 from __future__ import annotations
@@ -17,7 +20,10 @@ import numpy as np
 from memprint import MemprintError
 from memprint.io import ImageSet
 
-GENERATOR_KINDS = ("kde", "copier", "gmm")
+FITTED_KINDS = ("kde", "copier", "gmm")
+AUGMENT_KINDS = ("rotate", "down_up", "patch_shuffle", "noise_background", "landscape_background")
+SEGMENTED_KINDS = ("noise_background", "landscape_background")
+GENERATOR_KINDS = FITTED_KINDS + AUGMENT_KINDS
 
 
 def _to_unit(images: np.ndarray) -> np.ndarray:
@@ -48,11 +54,46 @@ def _gmm(train: ImageSet, n: int, components: int, covariance: str, seed: int):
     return _to_uint8(samples[order].reshape((n,) + train.images.shape[1:])), np.full(n, -1, np.int64)
 
 
-def sample_generator(name: str, spec: dict, train: ImageSet, n: int, seed: int) -> ImageSet:
-    """Fit the generator ``spec`` (a config entry with a ``kind``) to ``train`` and draw ``n`` images."""
+def _augmented(spec: dict, source: ImageSet, n: int, rng: np.random.Generator, segment):
+    from memprint import augment
+
+    if n > len(source):
+        raise MemprintError(f"{spec['kind']}: {n} samples asked for, the source set has {len(source)} images")
+    idx = np.sort(rng.choice(len(source), size=n, replace=False))
+    images, labels = source.images[idx], source.labels[idx]
+    kind = spec["kind"]
+    if kind == "rotate":
+        return augment.rotate(images, float(spec["angle"]), float(spec.get("fill", 0.0))), labels
+    if kind == "down_up":
+        return augment.down_up(images, int(spec["factor"]), spec.get("up_mode", "bilinear")), labels
+    if kind == "patch_shuffle":
+        return augment.patch_shuffle(images, int(spec.get("grid", 4)), rng), labels
+    if segment is None:
+        raise MemprintError(f"{kind} needs the segmenter's checkpoint")
+    masks = segment(images, labels)
+    if kind == "noise_background":
+        backgrounds = augment.gaussian_backgrounds(images.shape, rng)
+    else:
+        from memprint.datasets import load_folder
+
+        photos = (list(load_folder(spec["backgrounds"]).images) if spec.get("backgrounds")
+                  else augment.offline_landscapes())
+        backgrounds = augment.crop_backgrounds(photos, images.shape, rng)
+    return augment.composite(images, masks, backgrounds), labels
+
+
+def sample_generator(name: str, spec: dict, train: ImageSet, n: int, seed: int, source: ImageSet | None = None,
+                     segment=None) -> ImageSet:
+    """Fit the generator ``spec`` (a config entry with a ``kind``) to ``train`` and draw ``n`` images.
+
+    Pathological kinds alter ``n`` images drawn from ``source`` (default ``train``); ``segment(images, labels)``
+    returns their binary foreground masks.
+    """
     kind = spec.get("kind")
     rng = np.random.default_rng(seed)
-    if kind == "kde":
+    if kind in AUGMENT_KINDS:
+        images, labels = _augmented(spec, source if source is not None else train, n, rng, segment)
+    elif kind == "kde":
         images, labels = _noisy_copies(train, n, float(spec["bandwidth"]), rng)
     elif kind == "copier":
         images, labels = _noisy_copies(train, n, float(spec.get("noise", 0.0)), rng)

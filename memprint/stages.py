@@ -19,7 +19,7 @@ from memprint.encoders import Encoder, embed_images, load_encoder, save_weights
 from memprint.fingerprint import accuracy_table, match_targets, split_halves
 from memprint.generators import sample_generator
 from memprint.io import (EmbeddingWriter, atomic_path, h5_attrs, open_h5, provenance, read_embeddings, read_imageset,
-                         write_imageset)
+                         sha256_file, write_imageset)
 
 log = logging.getLogger(__name__)
 
@@ -105,11 +105,55 @@ def make_data(data: dict, train_out: str, test_out: str) -> None:
     log.info("train: %d images %s, test: %d images", len(train), train.images.shape[1:], len(test))
 
 
-def make_generator_samples(name: str, spec: dict, train_path: str, out: str) -> None:
+def make_generator_samples(name: str, spec: dict, train_path: str, out: str, source_path: str | None = None,
+                           segmenter_path: str | None = None, device: str = "auto") -> None:
     train = read_imageset(train_path)
-    samples = sample_generator(name, spec, train, int(spec["samples"]), int(spec["seed"]))
+    source = read_imageset(source_path) if source_path else None
+    segment = _segment_function(segmenter_path, resolve_device(device)) if segmenter_path else None
+    samples = sample_generator(name, spec, train, int(spec["samples"]), int(spec["seed"]), source, segment)
+    if source is not None:
+        samples.attrs["source_sha256"] = source.content_hash()
+    if segmenter_path:
+        samples.attrs["segmenter"] = f"{segmenter_path} (sha256 {sha256_file(segmenter_path)})"
     write_imageset(out, samples)
     log.info("%s: %d samples", name, len(samples))
+
+
+def _segment_function(path: str, dev: torch.device):
+    from memprint.segmenter import WeakSegmenter, predict_masks
+
+    payload = torch.load(path, map_location="cpu", weights_only=True)
+    model = WeakSegmenter(payload["classes"])
+    model.load_state_dict(payload["state_dict"])
+    model = model.to(dev).eval()
+    return lambda images, labels: predict_masks(model, images, labels, payload["threshold"], dev,
+                                                payload["input_size"])[0]
+
+
+def train_segmenter(spec: dict, train_path: str, test_path: str, out: str, quality_out: str,
+                    device: str = "auto") -> None:
+    """Train the weakly supervised segmenter on T's labels and measure its masks on the held-out test set."""
+    from memprint.segmenter import WeakSegmenter, mask_quality
+    from memprint.segmenter import train_segmenter as train_weak_segmenter
+
+    dev = resolve_device(device)
+    train, test = read_imageset(train_path), read_imageset(test_path)
+    init_state, init = None, "random init (from scratch)"
+    if spec.get("init_weights"):
+        init_state = torch.load(spec["init_weights"], map_location="cpu", weights_only=True)
+        init = f"ImageNet ResNet-18 from {spec['init_weights']} (sha256 {sha256_file(spec['init_weights'])})"
+    state = train_weak_segmenter(train, spec, dev, init_state)
+    model = WeakSegmenter(spec.get("classes", 10))
+    model.load_state_dict(state)
+    quality = mask_quality(model.to(dev).eval(), test, spec["threshold"], dev, spec["seed"], spec["input_size"])
+    with atomic_path(out) as tmp:
+        torch.save({"state_dict": state, "classes": spec.get("classes", 10), "threshold": spec["threshold"],
+                    "input_size": spec["input_size"],
+                    "memprint_source": f"trained in pipeline, initialisation: {init}"}, tmp)
+    with atomic_path(quality_out) as tmp:
+        Path(tmp).write_text(json.dumps({**quality, "initialisation": init, "spec": spec,
+                                         "train_sha256": train.content_hash()}, indent=2))
+    log.info("segmenter mask quality: %s", quality)
 
 
 # ----------------------------------------------------------------------------------------------- encoders

@@ -44,12 +44,13 @@ def finished_run(tiny_local_run):
 def test_every_output_is_written(finished_run):
     workdir, _ = finished_run
     for path in ["results/fingerprint/summary.csv", "results/figures/vit_tiny/ct_curves.png",
+                 "results/segmenter/quality.json", "results/imagesets/fg_noise.h5",
                  "results/figures/vit_tiny/ct_curves.pdf", "results/figures/vit_tiny/curve_similarity.pdf",
                  "results/embeddings/vit_tiny/copier.h5", "results/encoders/vit_tiny/training.json"]:
         assert (workdir / path).stat().st_size > 0, path
     assert not list(workdir.glob("results/**/*.tmp"))
     summary = pd.read_csv(workdir / "results/fingerprint/summary.csv", comment="#")
-    assert set(summary["method"]) == {"l2", "cosine", "combined"} and (summary["targets"] == 8).all()
+    assert set(summary["method"]) == {"l2", "cosine", "combined"} and (summary["targets"] == 12).all()
 
 
 def test_kde_bandwidth_sweep_reproduces_meehan_at_last_layer(finished_run):

@@ -1,4 +1,4 @@
-"""Snakemake adapter: fit one generator and sample it."""
+"""Snakemake adapter: fit one generator (or alter its source set) and sample it."""
 import sys
 
 sys.path.insert(0, snakemake.scriptdir + "/..")  # the repo's memprint/, also inside --software-deployment-method conda
@@ -6,4 +6,6 @@ sys.path.insert(0, snakemake.scriptdir + "/..")  # the repo's memprint/, also in
 from memprint.stages import make_generator_samples, start_log
 
 start_log(snakemake.log[0])
-make_generator_samples(snakemake.wildcards.generator, snakemake.params.spec, snakemake.input.train, snakemake.output[0])
+make_generator_samples(snakemake.wildcards.generator, snakemake.params.spec, snakemake.input.train, snakemake.output[0],
+                       snakemake.input.get("source"), snakemake.input.get("segmenter"),
+                       snakemake.config.get("runtime", {}).get("device", "auto"))

@@ -36,7 +36,7 @@ def site_profile(tmp_path):
     text = text.replace('  slurm_account: "YOUR_ACCOUNT"', "").replace("YOUR_CPU_PARTITION", "debug")
     text = text.replace("YOUR_GPU_PARTITION", "debug")
     profile = yaml.safe_load(text)
-    for rule in ("train_encoder", "embed"):
+    for rule in ("train_encoder", "train_segmenter", "embed"):
         profile["set-resources"][rule]["gpu"] = 0  # the test node has no GPU gres
     profile.update({"slurm-no-account": True, "slurm-status-command": "squeue",
                     "slurm-init-seconds-before-status-checks": 2})

@@ -321,10 +321,8 @@ class HFVisionTransformer(Encoder):
         return [self._pool(h, layer0=(i == 0)).float() for i, h in enumerate(hidden)]
 
 
-class TorchvisionViT(Encoder):
-    """torchvision's ``vit_b_16`` family: the blocks are ``encoder.layers``."""
-
-    kind = "torchvision_vit"
+class _TorchvisionModel:
+    """Building and downloading any torchvision model by name."""
 
     @classmethod
     def build(cls, spec: dict) -> torch.nn.Module:
@@ -333,6 +331,12 @@ class TorchvisionViT(Encoder):
     @classmethod
     def hub_state_dict(cls, spec: dict) -> dict:
         return _torchvision_model(spec["name"], weights="DEFAULT").state_dict()
+
+
+class TorchvisionViT(_TorchvisionModel, Encoder):
+    """torchvision's ``vit_b_16`` family: the blocks are ``encoder.layers``."""
+
+    kind = "torchvision_vit"
 
     @classmethod
     def wrap(cls, model, spec: dict, identity: dict) -> "Encoder":
@@ -341,18 +345,10 @@ class TorchvisionViT(Encoder):
         return cls(model, model.encoder.layers, _torchvision_preprocess(spec), 1, spec.get("pooling", "cls"), identity)
 
 
-class TorchvisionCNN(Encoder):
+class TorchvisionCNN(_TorchvisionModel, Encoder):
     """torchvision CNNs: every stage's feature map, global-average pooled (ResNet stages, Inception blocks)."""
 
     kind = "torchvision_cnn"
-
-    @classmethod
-    def build(cls, spec: dict) -> torch.nn.Module:
-        return _torchvision_model(spec["name"])
-
-    @classmethod
-    def hub_state_dict(cls, spec: dict) -> dict:
-        return _torchvision_model(spec["name"], weights="DEFAULT").state_dict()
 
     @classmethod
     def wrap(cls, model, spec: dict, identity: dict) -> "Encoder":

@@ -41,6 +41,9 @@ rule fetch_encoder_weights:
         "logs/fetch_encoder_weights/{encoder}.log",
     benchmark:
         "results/benchmarks/fetch_encoder_weights/{encoder}.tsv"
+    resources:
+        mem_mb=8000,
+        runtime=60,
     conda:
         CONDA_ENV
     script:

@@ -18,7 +18,7 @@ from memprint.ct import CTSettings, LayerReference
 from memprint.encoders import Encoder, embed_images, load_encoder, save_weights
 from memprint.fingerprint import accuracy_table, match_targets, split_halves
 from memprint.generators import sample_generator
-from memprint.io import (EmbeddingWriter, atomic_path, h5_attrs, open_h5, provenance, read_embeddings, read_imageset,
+from memprint.io import (Embeddings, EmbeddingWriter, atomic_path, h5_attrs, open_h5, provenance, read_embeddings, read_imageset,
                          sha256_file, write_imageset)
 
 log = logging.getLogger(__name__)
@@ -234,7 +234,8 @@ def fit_ct_reference(train_emb: str, test_emb: str, settings: CTSettings, out: s
                                   **{k: train.attrs[k] for k in ("weights_source", "weights_sha256") if k in train.attrs})))
 
 
-def load_ct_reference(path: str, train: "Embeddings") -> tuple[list[LayerReference], CTSettings]:  # noqa: F821
+def load_ct_reference(path: str, train: Embeddings) -> tuple[list[LayerReference], CTSettings]:
+    """The per-layer references fit by ``fit_ct_reference``, re-attached to the training embeddings."""
     with open_h5(path) as f:
         settings = CTSettings(**json.loads(f.attrs["settings"]))
         names = json.loads(f.attrs["layer_names"])

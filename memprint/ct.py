@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import math
 import warnings
-from dataclasses import dataclass, field, asdict
+from dataclasses import asdict, dataclass, field
 
 import numpy as np
 import torch
@@ -155,7 +155,7 @@ class LayerReference:
 
     @classmethod
     def fit(cls, train: np.ndarray, test: np.ndarray, settings: CTSettings = CTSettings(),
-            device: torch.device | None = None, layer: str = "") -> "LayerReference":
+            device: torch.device | None = None, layer: str = "") -> LayerReference:
         train = _check_matrix(train, "training embeddings", layer)
         test = _check_matrix(test, "test embeddings", layer, width=train.shape[1])
         where = f" (layer {layer})" if layer else ""
@@ -238,7 +238,7 @@ class LayerReference:
         return arrays
 
     @classmethod
-    def from_state(cls, state: dict, train: np.ndarray, settings: CTSettings, warning: str = "") -> "LayerReference":
+    def from_state(cls, state: dict, train: np.ndarray, settings: CTSettings, warning: str = "") -> LayerReference:
         ref = cls(settings, state["centers"], None, state["train_cells"], state["test_cells"], state["test_dist"],
                   state.get("pca_mean"), state.get("pca_components"), warning)
         ref.train = ref.project(train)

@@ -60,7 +60,7 @@ class Preprocess:
 class Encoder:
     """A transformer whose ``blocks`` are hooked; subclasses say how to build it and where its blocks are."""
 
-    kinds: dict[str, type["Encoder"]] = {}
+    kinds: dict[str, type[Encoder]] = {}
     kind: str = ""
 
     def __init_subclass__(cls, **kwargs):
@@ -167,7 +167,7 @@ class TimmViT(Encoder):
         return timm.create_model(spec["name"], pretrained=True, num_classes=0).state_dict()
 
     @classmethod
-    def wrap(cls, model, spec: dict, identity: dict) -> "Encoder":
+    def wrap(cls, model, spec: dict, identity: dict) -> Encoder:
         if not hasattr(model, "blocks") or not hasattr(model, "patch_embed"):
             raise MemprintError(f"timm model {spec.get('name', model.__class__.__name__)} is not a plain ViT "
                                 "(no .blocks/.patch_embed); use a ViT, DeiT or DINO model")
@@ -194,7 +194,7 @@ class TrainedViT(TimmViT):
                                  num_heads=spec["heads"], mlp_ratio=2.0, global_pool="token")
 
     @classmethod
-    def wrap(cls, model, spec: dict, identity: dict) -> "Encoder":
+    def wrap(cls, model, spec: dict, identity: dict) -> Encoder:
         preprocess = Preprocess(int(spec["image_size"]), (0.5, 0.5, 0.5), (0.5, 0.5, 0.5))
         return cls(model, model.blocks, preprocess, model.num_prefix_tokens, spec.get("pooling", "cls"), identity)
 
@@ -218,7 +218,7 @@ class OpenClipViT(Encoder):
         return open_clip.create_model(spec["name"], pretrained=spec.get("pretrained", "openai")).visual.state_dict()
 
     @classmethod
-    def wrap(cls, model, spec: dict, identity: dict) -> "Encoder":
+    def wrap(cls, model, spec: dict, identity: dict) -> Encoder:
         import open_clip
 
         cfg = open_clip.get_pretrained_cfg(spec["name"], spec.get("pretrained", "")) or {}
@@ -306,7 +306,7 @@ class HFVisionTransformer(Encoder):
         return {"state_dict": model.state_dict(), "hf_config": model.config.to_dict()}
 
     @classmethod
-    def wrap(cls, model, spec: dict, identity: dict) -> "Encoder":
+    def wrap(cls, model, spec: dict, identity: dict) -> Encoder:
         config = model.config
         size = spec.get("input_size") or (224 if config.model_type == "dinov2" else config.image_size)
         mean, std = (IMAGENET_MEAN, IMAGENET_STD) if config.model_type == "dinov2" else ((0.5,) * 3, (0.5,) * 3)
@@ -339,7 +339,7 @@ class TorchvisionViT(_TorchvisionModel, Encoder):
     kind = "torchvision_vit"
 
     @classmethod
-    def wrap(cls, model, spec: dict, identity: dict) -> "Encoder":
+    def wrap(cls, model, spec: dict, identity: dict) -> Encoder:
         if not hasattr(model, "encoder") or not hasattr(model.encoder, "layers"):
             raise MemprintError(f"torchvision model {spec['name']} is not a ViT; use kind: torchvision_cnn")
         return cls(model, model.encoder.layers, _torchvision_preprocess(spec), 1, spec.get("pooling", "cls"), identity)
@@ -351,7 +351,7 @@ class TorchvisionCNN(_TorchvisionModel, Encoder):
     kind = "torchvision_cnn"
 
     @classmethod
-    def wrap(cls, model, spec: dict, identity: dict) -> "Encoder":
+    def wrap(cls, model, spec: dict, identity: dict) -> Encoder:
         names = [n for n, _ in model.named_children()]
         if "layer4" in names:
             stages = ["maxpool", "layer1", "layer2", "layer3", "layer4"]

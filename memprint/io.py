@@ -12,9 +12,9 @@ import datetime as _dt
 import hashlib
 import json
 import os
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator
 
 import h5py
 import numpy as np

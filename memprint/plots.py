@@ -7,11 +7,11 @@ from pathlib import Path
 import matplotlib
 
 matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import pandas as pd  # noqa: E402
-import seaborn as sns  # noqa: E402
+import matplotlib.pyplot as plt
+import pandas as pd
+import seaborn as sns
 
-from memprint.io import atomic_path  # noqa: E402
+from memprint.io import atomic_path
 
 
 def save_figure(fig, png: str | Path, pdf: str | Path, footnote: str) -> None:

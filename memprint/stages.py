@@ -18,8 +18,18 @@ from memprint.ct import CTSettings, LayerReference
 from memprint.encoders import Encoder, embed_images, load_encoder, save_weights
 from memprint.fingerprint import accuracy_table, match_targets, split_halves
 from memprint.generators import sample_generator
-from memprint.io import (Embeddings, EmbeddingWriter, atomic_path, h5_attrs, open_h5, provenance, read_embeddings, read_imageset,
-                         sha256_file, write_imageset)
+from memprint.io import (
+    Embeddings,
+    EmbeddingWriter,
+    atomic_path,
+    h5_attrs,
+    open_h5,
+    provenance,
+    read_embeddings,
+    read_imageset,
+    sha256_file,
+    write_imageset,
+)
 
 log = logging.getLogger(__name__)
 
@@ -69,10 +79,9 @@ def resolve_device(name: str = "auto") -> torch.device:
 
 def write_csv(df: pd.DataFrame, path: str | Path, meta: dict) -> None:
     """CSV with one leading ``# provenance: {json}`` line (read back with ``read_csv``)."""
-    with atomic_path(path) as tmp:
-        with open(tmp, "w") as handle:
-            handle.write("# provenance: " + json.dumps(provenance(**meta), sort_keys=True, default=str) + "\n")
-            df.to_csv(handle, index=False)
+    with atomic_path(path) as tmp, open(tmp, "w") as handle:
+        handle.write("# provenance: " + json.dumps(provenance(**meta), sort_keys=True, default=str) + "\n")
+        df.to_csv(handle, index=False)
 
 
 def read_csv(path: str | Path) -> pd.DataFrame:

@@ -5,8 +5,15 @@ import pytest
 import torch
 
 from memprint import MemprintError
-from memprint.augment import (composite, crop_backgrounds, down_up, gaussian_backgrounds, offline_landscapes,
-                              patch_shuffle, rotate)
+from memprint.augment import (
+    composite,
+    crop_backgrounds,
+    down_up,
+    gaussian_backgrounds,
+    offline_landscapes,
+    patch_shuffle,
+    rotate,
+)
 from memprint.datasets import digits_split
 
 
@@ -20,7 +27,7 @@ def test_patch_shuffle_keeps_the_exact_multiset_of_pixels_and_patches(images, rn
     assert not np.array_equal(out, images)
     for a, b in zip(images, out):
         np.testing.assert_array_equal(np.sort(a.reshape(-1, 3), axis=0), np.sort(b.reshape(-1, 3), axis=0))
-        patches = lambda im: sorted(im[i:i + 8, j:j + 8].tobytes() for i in range(0, 32, 8) for j in range(0, 32, 8))  # noqa: E731
+        patches = lambda im: sorted(im[i:i + 8, j:j + 8].tobytes() for i in range(0, 32, 8) for j in range(0, 32, 8))
         assert patches(a) == patches(b)
     np.testing.assert_array_equal(patch_shuffle(images, 4, np.random.default_rng(5)),
                                   patch_shuffle(images, 4, np.random.default_rng(5)))
@@ -63,7 +70,7 @@ def test_offline_landscape_backgrounds_are_real_photo_crops(rng):
 
 
 def test_segmenter_trains_and_gives_binary_masks_of_the_image_size():
-    from memprint.segmenter import mask_quality, predict_masks, train_segmenter, WeakSegmenter
+    from memprint.segmenter import WeakSegmenter, mask_quality, predict_masks, train_segmenter
 
     train, test = digits_split(0.33, seed=0)
     spec = {"epochs": 1, "lr": 0.05, "min_lr": 0.001, "batch_size": 128, "seed": 0, "input_size": 16}

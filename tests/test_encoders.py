@@ -6,8 +6,8 @@ import torch
 
 from memprint import MemprintError
 from memprint.encoders import Encoder, load_encoder, save_weights
-from memprint.stages import embed
 from memprint.io import ImageSet, read_embeddings, write_imageset
+from memprint.stages import embed
 
 TINY = {"kind": "trained_vit", "image_size": 16, "patch": 4, "width": 32, "depth": 3, "heads": 2,
         "epochs": 1, "lr": 1e-3, "batch_size": 8, "seed": 0}

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from memprint import MemprintError
-from memprint.io import (EmbeddingWriter, ImageSet, atomic_path, read_embeddings, read_imageset, write_imageset)
+from memprint.io import EmbeddingWriter, ImageSet, atomic_path, read_embeddings, read_imageset, write_imageset
 
 
 def small_set(rng, n=10, c=3):
@@ -38,10 +38,9 @@ def test_bad_images_are_named(images, match):
 
 def test_atomic_path_leaves_nothing_on_error(tmp_path):
     target = tmp_path / "out.txt"
-    with pytest.raises(RuntimeError):
-        with atomic_path(target) as tmp:
-            tmp.write_text("half")
-            raise RuntimeError("crash")
+    with pytest.raises(RuntimeError), atomic_path(target) as tmp:
+        tmp.write_text("half")
+        raise RuntimeError("crash")
     assert not target.exists() and not (tmp_path / "out.txt.tmp").exists()
 
 

@@ -200,10 +200,6 @@ class Embeddings:
     image_ids: np.ndarray
     attrs: dict
 
-    def stacked(self) -> np.ndarray:
-        """(L, N, D) array; only when all layers have the same width."""
-        return np.stack(self.layers)
-
 
 def read_embeddings(path: str | os.PathLike, layers: list[str] | None = None) -> Embeddings:
     with open_h5(path) as f:

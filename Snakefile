@@ -21,3 +21,4 @@ rule all:
         expand("results/figures/{encoder}/ct_curves.{ext}", encoder=ENCODERS, ext=FIGURE_FORMATS),
         expand("results/figures/{encoder}/curve_similarity.{ext}", encoder=ENCODERS, ext=FIGURE_FORMATS),
         "results/fingerprint/summary.csv",
+        "results/generators/summary.csv",

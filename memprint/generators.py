@@ -10,7 +10,11 @@ work in pixel space scaled to [0, 1] and write uint8 images, clipped to the vali
 * ``gmm``: a Gaussian mixture fit to the flattened training images;
 * the paper's pathological generators, which alter images of a ``source`` set (``memprint.augment``):
   ``rotate``, ``down_up``, ``patch_shuffle``, ``noise_background`` and ``landscape_background`` (the last two
-  keep the foreground found by the pipeline's segmenter).
+  keep the foreground found by the pipeline's segmenter);
+* ``samples``: images generated elsewhere (a folder or an ``.npz``), read as they are.
+
+Trained models (``MODEL_KINDS``: diffusion, module, torchscript and the pipeline's own zoo) are sampled in
+shards by ``memprint.models``.
 """
 
 from __future__ import annotations
@@ -23,7 +27,9 @@ from memprint.io import ImageSet
 FITTED_KINDS = ("kde", "copier", "gmm")
 AUGMENT_KINDS = ("rotate", "down_up", "patch_shuffle", "noise_background", "landscape_background")
 SEGMENTED_KINDS = ("noise_background", "landscape_background")
-GENERATOR_KINDS = FITTED_KINDS + AUGMENT_KINDS
+MODEL_KINDS = ("diffusion", "module", "torchscript", "zoo")
+DEFAULT_SAMPLES = 1000
+GENERATOR_KINDS = FITTED_KINDS + AUGMENT_KINDS + ("samples",) + MODEL_KINDS
 
 
 def _to_unit(images: np.ndarray) -> np.ndarray:
@@ -91,6 +97,12 @@ def sample_generator(name: str, spec: dict, train: ImageSet, n: int, seed: int, 
     """
     kind = spec.get("kind")
     rng = np.random.default_rng(seed)
+    if kind == "samples":
+        from memprint.models import load_samples
+
+        return load_samples(name, spec)
+    if kind in MODEL_KINDS:
+        raise MemprintError(f"generator {name}: {kind} models are sampled in shards (memprint.models.sample_shard)")
     if kind in AUGMENT_KINDS:
         images, labels = _augmented(spec, source if source is not None else train, n, rng, segment)
     elif kind == "kde":

@@ -12,6 +12,7 @@ import datetime as _dt
 import hashlib
 import json
 import os
+import shutil
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -45,6 +46,8 @@ def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
         yield tmp
         os.replace(tmp, path)
     except BaseException:
+        if tmp.is_dir():
+            shutil.rmtree(tmp)
         tmp.unlink(missing_ok=True)
         raise
 

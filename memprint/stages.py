@@ -17,7 +17,7 @@ from memprint import MemprintError, datasets
 from memprint.ct import CTSettings, LayerReference
 from memprint.encoders import Encoder, embed_images, load_encoder, save_weights
 from memprint.fingerprint import accuracy_table, match_targets, split_halves
-from memprint.generators import sample_generator
+from memprint.generators import DEFAULT_SAMPLES, sample_generator
 from memprint.io import (
     Embeddings,
     EmbeddingWriter,
@@ -114,18 +114,107 @@ def make_data(data: dict, train_out: str, test_out: str) -> None:
     log.info("train: %d images %s, test: %d images", len(train), train.images.shape[1:], len(test))
 
 
-def make_generator_samples(name: str, spec: dict, train_path: str, out: str, source_path: str | None = None,
-                           segmenter_path: str | None = None, device: str = "auto") -> None:
-    train = read_imageset(train_path)
+def make_generator_samples(name: str, spec: dict, train_path: str | None, out: str, source_path: str | None = None,
+                           segmenter_path: str | None = None, device: str = "auto",
+                           shard_paths: list[str] | None = None) -> None:
+    """A generator's image set: its shards gathered (model kinds), or fitted and sampled here."""
+    if shard_paths:
+        from memprint.models import gather_shards
+
+        samples = gather_shards([read_imageset(p) for p in shard_paths])
+        write_imageset(out, samples)
+        log.info("%s: %d samples from %d shards", name, len(samples), len(shard_paths))
+        return
+    train = read_imageset(train_path) if train_path else None  # existing samples need no training set
     source = read_imageset(source_path) if source_path else None
     segment = _segment_function(segmenter_path, resolve_device(device)) if segmenter_path else None
-    samples = sample_generator(name, spec, train, int(spec["samples"]), int(spec["seed"]), source, segment)
+    samples = sample_generator(name, spec, train, int(spec.get("samples", DEFAULT_SAMPLES)), int(spec.get("seed", 0)),
+                               source, segment)
     if source is not None:
         samples.attrs["source_sha256"] = source.content_hash()
     if segmenter_path:
         samples.attrs["segmenter"] = f"{segmenter_path} (sha256 {sha256_file(segmenter_path)})"
     write_imageset(out, samples)
     log.info("%s: %d samples", name, len(samples))
+
+
+def sample_shard(name: str, spec: dict, shard: int, weights: str, out: str, device: str = "auto",
+                 batch_size: int = 256) -> None:
+    """One shard of a model generator; ``weights`` is the zoo checkpoint (the other kinds name theirs in spec)."""
+    import time
+
+    from memprint.models import sample_shard as draw
+
+    if spec["kind"] == "diffusion":
+        spec = {**spec, "model": weights}  # the local folder: given, or fetched by fetch_diffusion_model
+    started = time.perf_counter()
+    samples = draw(name, spec, shard, resolve_device(device), batch_size, weights if spec["kind"] == "zoo" else None)
+    seconds = time.perf_counter() - started
+    samples.attrs.update(sample_seconds=seconds, images_per_second=len(samples) / seconds)
+    write_imageset(out, samples)
+    log.info("%s shard %d: %d images in %.1f s (%.1f images/s)", name, shard, len(samples), seconds, len(samples) / seconds)
+
+
+def fetch_diffusion_model(model: str, out: str) -> None:
+    """Save a hub UNet2DModel (and its scheduler config) to a local folder, atomically."""
+    from memprint.models import load_unet
+
+    unet, scheduler_config, _ = load_unet(model)
+    with atomic_path(out) as tmp:
+        unet.save_pretrained(tmp)
+        if scheduler_config:
+            (Path(tmp) / "scheduler_config.json").write_text(json.dumps(scheduler_config))
+        (Path(tmp) / "memprint_source.json").write_text(json.dumps({"hub_id": model}))
+
+
+def train_zoo_model(spec: dict, epochs: list[int], train_seed: int, train_path: str, checkpoint_paths: list[str],
+                    summary_out: str, device: str = "auto") -> None:
+    """Train one zoo model; checkpoints at the configured epochs, training time and losses to a JSON summary."""
+    from memprint.zoo import train_zoo_model as train
+
+    train_set = read_imageset(train_path)
+    paths = dict(zip(epochs, checkpoint_paths))
+
+    def save(epoch, payload):
+        payload["train_sha256"] = train_set.content_hash()
+        with atomic_path(paths[epoch]) as tmp:
+            torch.save(payload, tmp)
+
+    dev = resolve_device(device)
+    summary = train(spec, train_set.images, train_seed, epochs, dev, save)
+    with atomic_path(summary_out) as tmp:
+        tmp.write_text(json.dumps(provenance(spec=spec, seed=train_seed, device=str(dev), images=len(train_set),
+                                             **summary), indent=1, default=str))
+
+
+def generator_summary(specs: dict[str, dict], imageset_paths: list[str], test_path: str, training_paths: list[str],
+                      inception: str | None, out: str, device: str = "auto") -> pd.DataFrame:
+    """One row per generator: kind, architecture, weights, training time (zoo), sampling speed and FID vs P."""
+    from memprint import fid
+
+    dev = resolve_device(device)
+    network = fid.load_inception(inception) if inception else None
+    test_features = fid.inception_features(network, read_imageset(test_path).images, dev) if network else None
+    training = {}
+    for path in training_paths:
+        info = json.loads(Path(path).read_text())
+        training[(Path(path).parent.parent.name, info["seed"])] = info
+    rows = []
+    for (name, spec), path in zip(specs.items(), imageset_paths):
+        samples = read_imageset(path)
+        trained = training.get((spec.get("model"), spec.get("train_seed")), {}) if spec["kind"] == "zoo" else {}
+        rows.append({"generator": name, "kind": spec["kind"], "architecture": spec.get("architecture", spec["kind"]),
+                     "samples": len(samples), "train_seconds": trained.get("train_seconds"),
+                     "images_per_second": samples.attrs.get("images_per_second"),
+                     "fid": (fid.frechet_distance(fid.inception_features(network, samples.images, dev), test_features)
+                             if network else None),
+                     "weights_used": samples.attrs.get("weights_used", "none (fitted by the pipeline)")})
+        log.info("%s: %s", name, rows[-1])
+    table = pd.DataFrame(rows)
+    write_csv(table, out, {"fid_network": f"{inception} (sha256 {sha256_file(inception)})" if inception else
+                           "none configured (fid.inception): FID not computed", "fid_reference": test_path,
+                           "device": str(dev)})
+    return table
 
 
 def _segment_function(path: str, dev: torch.device):

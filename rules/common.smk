@@ -1,6 +1,9 @@
 # Config validation (before any job runs) and the helpers the rules share.
 import re
+import sys
 from pathlib import Path
+
+sys.path.insert(0, workflow.basedir)  # the repo's memprint/ (torch-free modules only here), installed or not
 
 from snakemake.exceptions import WorkflowError
 from snakemake.utils import validate
@@ -36,7 +39,35 @@ for _name, _spec in config["encoders"].items():
     if _spec["kind"] != "trained_vit" and _spec["weights"] not in ("pretrained", "random"):
         _require_file(_spec["weights"], f"encoders.{_name}.weights")
 
+def zoo_generators(zoo):
+    """Each zoo model x training seed x checkpoint (x sampler, for diffusion) as a generator entry."""
+    entries = {}
+    for model, spec in zoo["models"].items():
+        samplers = spec.get("samplers", {"ddpm": 1000}).items() if spec["arch"] == "ddpm" else [(None, None)]
+        for seed in zoo["seeds"]:
+            for epoch in zoo["epochs"]:
+                for scheduler, steps in samplers:
+                    label = f"{model}_{scheduler}" if scheduler else model
+                    entries[f"{label}_s{seed}_e{epoch}"] = {
+                        "kind": "zoo", "model": model, "train_seed": seed, "epoch": epoch,
+                        "architecture": label, "samples": zoo["samples"], "shards": zoo["shards"],
+                        "seed": zoo["sample_seed"], **({"scheduler": scheduler, "steps": steps} if scheduler else {})}
+    return entries
+
+
+if "zoo" in config:
+    _clash = set(config["generators"]) & set(zoo_generators(config["zoo"]))
+    if _clash:
+        raise WorkflowError(f"config error at generators: {sorted(_clash)} also name zoo generators; rename them")
+    config["generators"].update(zoo_generators(config["zoo"]))
+for _name, _spec in config["generators"].items():
+    for _key in ("path", "checkpoint", "file"):
+        if _key in _spec:
+            _require_file(_spec[_key], f"generators.{_name}.{_key}")
+
 GENERATORS = list(config["generators"])
+ZOO_MODELS = list(config.get("zoo", {}).get("models", {}))
+ZOO_EPOCHS = config.get("zoo", {}).get("epochs", [])
 ENCODERS = list(config["encoders"])
 TRAINED_ENCODERS = [e for e, s in config["encoders"].items() if s["kind"] == "trained_vit"]
 HUB_ENCODERS = [e for e, s in config["encoders"].items() if s.get("weights") == "pretrained"]
@@ -51,6 +82,9 @@ def _alternatives(names):
 wildcard_constraints:
     generator=_alternatives(GENERATORS),
     encoder=_alternatives(ENCODERS),
+    model=_alternatives(ZOO_MODELS),
+    train_seed=r"\d+",
+    shard=r"\d+",
     imageset=_alternatives(["train", "test"] + GENERATORS),
 
 

@@ -70,7 +70,12 @@ def test_offline_landscape_backgrounds_are_real_photo_crops(rng):
 
 
 def test_segmenter_trains_and_gives_binary_masks_of_the_image_size():
-    from memprint.segmenter import WeakSegmenter, mask_quality, predict_masks, train_segmenter
+    from memprint.segmenter import (
+        WeakSegmenter,
+        mask_quality,
+        predict_masks,
+        train_segmenter,
+    )
 
     train, test = digits_split(0.33, seed=0)
     spec = {"epochs": 1, "lr": 0.05, "min_lr": 0.001, "batch_size": 128, "seed": 0, "input_size": 16}

@@ -10,7 +10,14 @@ from sklearn.cluster import KMeans
 from sklearn.neighbors import NearestNeighbors
 
 from memprint import MemprintError
-from memprint.ct import CTSettings, LayerReference, ct_layers, ct_score, mann_whitney_z, nearest_distances
+from memprint.ct import (
+    CTSettings,
+    LayerReference,
+    ct_layers,
+    ct_score,
+    mann_whitney_z,
+    nearest_distances,
+)
 
 
 def meehan_reference_ct(train, test, generated, cells, seed, tau=None):

@@ -4,7 +4,13 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from memprint.fingerprint import accuracy_table, match_scores, match_targets, similarity_matrix, split_halves
+from memprint.fingerprint import (
+    accuracy_table,
+    match_scores,
+    match_targets,
+    similarity_matrix,
+    split_halves,
+)
 
 
 def test_match_scores_follow_their_definitions():

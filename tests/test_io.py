@@ -7,7 +7,14 @@ import numpy as np
 import pytest
 
 from memprint import MemprintError
-from memprint.io import EmbeddingWriter, ImageSet, atomic_path, read_embeddings, read_imageset, write_imageset
+from memprint.io import (
+    EmbeddingWriter,
+    ImageSet,
+    atomic_path,
+    read_embeddings,
+    read_imageset,
+    write_imageset,
+)
 
 
 def small_set(rng, n=10, c=3):

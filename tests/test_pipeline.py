@@ -15,7 +15,7 @@ pytestmark = pytest.mark.pipeline
 AFTER_EDITING_KDE_01 = {
     "results/imagesets/kde_0.1.h5", "results/embeddings/vit_tiny/kde_0.1.h5", "results/ct/vit_tiny/kde_0.1.csv",
     "results/fingerprint/vit_tiny/curves/kde_0.1.csv", "results/fingerprint/matches.csv",
-    "results/fingerprint/summary.csv"} | {
+    "results/fingerprint/summary.csv", "results/generators/summary.csv"} | {
     f"results/figures/vit_tiny/{fig}.{ext}" for fig in ("ct_curves", "curve_similarity") for ext in ("png", "pdf")}
 
 

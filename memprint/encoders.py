@@ -435,6 +435,11 @@ def save_weights(path: str | Path, state_dict: dict, source: str, **extra) -> No
         torch.save({"state_dict": state_dict, "memprint_source": source, **extra}, tmp)
 
 
+def bf16_autocast(device: torch.device):
+    """bf16 autocast on CUDA; a no-op elsewhere (CPU runs in float32)."""
+    return torch.autocast(device_type=device.type, dtype=torch.bfloat16, enabled=device.type == "cuda")
+
+
 def embed_images(encoder: Encoder, images: np.ndarray, batch_size: int, device: torch.device,
                  start: int = 0, on_batch=None, progress: bool = True):
     """Run ``images[start:]`` through ``encoder`` in batches; ``on_batch(first_row, per_layer_arrays)``.
@@ -443,11 +448,10 @@ def embed_images(encoder: Encoder, images: np.ndarray, batch_size: int, device: 
     """
     from tqdm import tqdm
 
-    use_bf16 = device.type == "cuda"
     bar = tqdm(total=len(images), initial=start, unit="img", disable=not progress, mininterval=5)
     for first in range(start, len(images), batch_size):
         batch = torch.from_numpy(np.ascontiguousarray(images[first:first + batch_size])).to(device, non_blocking=True)
-        with torch.autocast(device_type=device.type, dtype=torch.bfloat16, enabled=use_bf16):
+        with bf16_autocast(device):
             layers = encoder.layer_embeddings(batch)
         on_batch(first, [layer.cpu().numpy() for layer in layers])
         bar.update(len(batch))

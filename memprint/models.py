@@ -25,13 +25,11 @@ import numpy as np
 import torch
 
 from memprint import MemprintError
+from memprint.encoders import bf16_autocast
 from memprint.generators import DEFAULT_SAMPLES, MODEL_KINDS
 from memprint.io import ImageSet, sha256_file
 
 log = logging.getLogger(__name__)
-
-SCHEDULERS = ("ddpm", "ddim", "pndm")
-
 
 def shard_bounds(total: int, shards: int, shard: int) -> tuple[int, int]:
     """Images [start, stop) of shard ``shard`` of ``shards``: near-equal parts, in order."""
@@ -57,10 +55,6 @@ def to_uint8_nhwc(x: torch.Tensor, low: float, high: float) -> np.ndarray:
     """Network output (N, C, H, W) in [low, high] -> uint8 NHWC, clipped."""
     x = ((x.float() - low) / (high - low)).clamp_(0, 1).mul_(255).round_()
     return x.to(torch.uint8).permute(0, 2, 3, 1).cpu().numpy()
-
-
-def _autocast(device: torch.device):
-    return torch.autocast("cuda", dtype=torch.bfloat16) if device.type == "cuda" else torch.autocast("cpu", enabled=False)
 
 
 # ------------------------------------------------------------------------------------------------ diffusion
@@ -92,7 +86,7 @@ def make_scheduler(name: str, steps: int, scheduler_config: dict | None):
 
     classes = {"ddpm": DDPMScheduler, "ddim": DDIMScheduler, "pndm": PNDMScheduler}
     if name not in classes:
-        raise MemprintError(f"scheduler {name!r} is unknown; use one of {SCHEDULERS}")
+        raise MemprintError(f"scheduler {name!r} is unknown; use one of {sorted(classes)}")
     scheduler = classes[name].from_config(scheduler_config) if scheduler_config else classes[name]()
     if steps > scheduler.config.num_train_timesteps:
         raise MemprintError(f"{steps} sampling steps > the model's {scheduler.config.num_train_timesteps} "
@@ -124,7 +118,7 @@ def sample_diffusion(unet, scheduler, generators: list[torch.Generator], device:
         batch_scheduler = copy.deepcopy(scheduler)  # PNDM keeps per-run history
         x = draw_latents(batch, (channels,) + size).to(device) * batch_scheduler.init_noise_sigma
         for t in batch_scheduler.timesteps:
-            with _autocast(device):
+            with bf16_autocast(device):
                 eps = unet(batch_scheduler.scale_model_input(x, t), t).sample.float()
             x = batch_scheduler.step(eps, t, x, **extra).prev_sample
         out.append(to_uint8_nhwc(x, -1.0, 1.0))
@@ -142,9 +136,17 @@ def import_class(path: str):
                             "on the Python path") from err
 
 
-def load_module(spec: dict) -> tuple[torch.nn.Module, dict]:
+def configured_weights(spec: dict) -> str:
+    """Where a model generator's config says its weights are (a zoo checkpoint is made by the pipeline)."""
+    key = {"diffusion": "model", "module": "checkpoint", "torchscript": "file"}.get(spec["kind"])
+    if key is None:
+        raise MemprintError(f"a {spec['kind']} generator has no weights in its config; pass the checkpoint path")
+    return spec[key]
+
+
+def load_module(spec: dict, weights: str | None = None) -> tuple[torch.nn.Module, dict]:
     """The network of a ``module`` or ``torchscript`` generator, in eval mode, and where its weights came from."""
-    path = Path(spec["checkpoint"] if spec["kind"] == "module" else spec["file"])
+    path = Path(weights or configured_weights(spec))
     if not path.is_file():
         raise MemprintError(f"generator weights {path}: file not found; give an existing checkpoint path")
     identity = {"weights": str(path), "weights_sha256": sha256_file(path)}
@@ -175,7 +177,7 @@ def sample_module(network, spec: dict, generators: list[torch.Generator], device
     out = []
     for start in range(0, len(generators), batch_size):
         z = draw_latents(generators[start:start + batch_size], tuple(spec["latent_shape"])).to(device)
-        with _autocast(device):
+        with bf16_autocast(device):
             x = forward(z).float()
         if spec.get("output_shape"):
             x = x.reshape((len(z),) + tuple(spec["output_shape"]))
@@ -189,33 +191,36 @@ def sample_module(network, spec: dict, generators: list[torch.Generator], device
 # ----------------------------------------------------------------------------------------------- one shard
 
 def sample_shard(name: str, spec: dict, shard: int, device: torch.device, batch_size: int,
-                 checkpoint: str | None = None) -> ImageSet:
+                 weights: str | None = None) -> ImageSet:
     """Images [start, stop) of model generator ``name``, shard ``shard`` of ``spec['shards']``.
 
-    ``checkpoint``: the zoo checkpoint a ``zoo`` generator samples (made by the pipeline's training rule).
+    ``weights``: where the weights are on this machine (the pipeline passes its rule input: a zoo checkpoint,
+    a fetched hub model folder); default: the path in ``spec``.
     """
     start, stop = shard_bounds(int(spec.get("samples", DEFAULT_SAMPLES)), int(spec.get("shards", 1)), shard)
     generators = image_generators(int(spec.get("seed", 0)), start, stop)
+    weights = weights or configured_weights(spec)
+    unet, sampling = None, spec  # sampling: the latent and output keys sample_module reads
     if spec["kind"] == "diffusion":
-        unet, scheduler_config, identity = load_unet(spec["model"])
-        scheduler = make_scheduler(spec["scheduler"], int(spec["steps"]), scheduler_config)
-        images = sample_diffusion(unet, scheduler, generators, device, batch_size, float(spec.get("eta", 0.0)))
+        unet, scheduler_config, identity = load_unet(weights)
     elif spec["kind"] == "zoo":
         from memprint.zoo import load_zoo_checkpoint
 
-        network, described = load_zoo_checkpoint(checkpoint)
-        identity = {**described, "weights": checkpoint, "weights_sha256": sha256_file(checkpoint)}
+        network, described = load_zoo_checkpoint(weights)
+        identity = {**described, "weights": weights, "weights_sha256": sha256_file(weights)}
         if described["arch"] == "ddpm":
-            scheduler = make_scheduler(spec["scheduler"], int(spec["steps"]), None)
-            images = sample_diffusion(network, scheduler, generators, device, batch_size, float(spec.get("eta", 0.0)))
+            unet, scheduler_config = network, described["noise_schedule"]
         else:
-            decode = {"method": "decode", "latent_shape": [described["latent_dim"]], "output_range": [-1.0, 1.0]}
-            images = sample_module(network, decode, generators, device, batch_size)
+            sampling = {"method": "decode", "latent_shape": [described["latent_dim"]], "output_range": [-1.0, 1.0]}
     elif spec["kind"] in ("module", "torchscript"):
-        network, identity = load_module(spec)
-        images = sample_module(network, spec, generators, device, batch_size)
+        network, identity = load_module(spec, weights)
     else:
         raise MemprintError(f"generator {name}: kind {spec['kind']!r} is not sampled in shards; use one of {MODEL_KINDS}")
+    if unet is not None:
+        scheduler = make_scheduler(spec["scheduler"], int(spec["steps"]), scheduler_config)
+        images = sample_diffusion(unet, scheduler, generators, device, batch_size, float(spec.get("eta", 0.0)))
+    else:
+        images = sample_module(network, sampling, generators, device, batch_size)
     ids = np.array([f"{name}/{i}" for i in range(start, stop)], dtype=object)
     attrs = {"source": f"generator:{spec['kind']}", "generator": name, "generator_spec": spec, "seed": spec.get("seed", 0),
              "shard": f"{shard}/{spec.get('shards', 1)}", "images": f"{start}:{stop}", "weights_used": identity}

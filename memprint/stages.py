@@ -140,15 +140,13 @@ def make_generator_samples(name: str, spec: dict, train_path: str | None, out: s
 
 def sample_shard(name: str, spec: dict, shard: int, weights: str, out: str, device: str = "auto",
                  batch_size: int = 256) -> None:
-    """One shard of a model generator; ``weights`` is the zoo checkpoint (the other kinds name theirs in spec)."""
+    """One shard of a model generator; ``weights``: its local weights (configured, fetched or trained here)."""
     import time
 
     from memprint.models import sample_shard as draw
 
-    if spec["kind"] == "diffusion":
-        spec = {**spec, "model": weights}  # the local folder: given, or fetched by fetch_diffusion_model
     started = time.perf_counter()
-    samples = draw(name, spec, shard, resolve_device(device), batch_size, weights if spec["kind"] == "zoo" else None)
+    samples = draw(name, spec, shard, resolve_device(device), batch_size, weights)
     seconds = time.perf_counter() - started
     samples.attrs.update(sample_seconds=seconds, images_per_second=len(samples) / seconds)
     write_imageset(out, samples)

@@ -14,6 +14,7 @@ rebuild the network and sample it.
 
 from __future__ import annotations
 
+import itertools
 import logging
 import math
 import time
@@ -25,6 +26,7 @@ from torch import nn
 from torch.nn.utils.parametrizations import spectral_norm
 
 from memprint import MemprintError
+from memprint.encoders import bf16_autocast
 
 log = logging.getLogger(__name__)
 
@@ -52,7 +54,7 @@ class ConvGenerator(nn.Module):
         widths = [width * 2 ** (steps - i) for i in range(steps + 1)]
         self.project = nn.Sequential(nn.Linear(latent_dim, widths[0] * 16), nn.BatchNorm1d(widths[0] * 16), nn.ReLU())
         layers = []
-        for w_in, w_out in zip(widths, widths[1:]):
+        for w_in, w_out in itertools.pairwise(widths):
             layers += [nn.ConvTranspose2d(w_in, w_out, 4, 2, 1), nn.BatchNorm2d(w_out), nn.ReLU()]
         self.body = nn.Sequential(*layers, nn.Conv2d(widths[-1], channels, 3, 1, 1), nn.Tanh())
         self.first_width = widths[0]
@@ -160,20 +162,21 @@ def train_zoo_model(spec: dict, images_uint8: np.ndarray, seed: int, checkpoints
         norm = {"dcgan": "batch", "wgan_gp": "none", "sngan": "spectral"}[arch]
         critic = ConvCritic(channels, size, width, norm).to(device)
         opt_critic = torch.optim.Adam(critic.parameters(), lr=lr, betas=betas)
+    described = {"arch": arch, "channels": channels, "size": size, "width": width, "latent_dim": latent, "seed": seed}
     if arch == "ddpm":
         from diffusers import DDPMScheduler
 
-        noise_schedule = DDPMScheduler(num_train_timesteps=1000)
+        noise_schedule = DDPMScheduler()  # diffusers' default: 1,000 linear-beta steps, saved with the checkpoint
         alphas = noise_schedule.alphas_cumprod.to(device)
-    autocast = (torch.autocast("cuda", dtype=torch.bfloat16) if device.type == "cuda"
-                else torch.autocast("cpu", enabled=False))
+        timesteps = noise_schedule.config.num_train_timesteps
+        described["noise_schedule"] = dict(noise_schedule.config)
     critic_steps = 5 if arch == "wgan_gp" else 1
     started, losses, step = time.perf_counter(), {}, 0
     for epoch in tqdm(range(1, max(checkpoints) + 1), desc=f"train {arch} seed {seed}", mininterval=10):
         net.train()
         for idx in _batches(n, batch_size, rng):
             real = data[torch.from_numpy(idx).to(device)]
-            with autocast:
+            with bf16_autocast(device):
                 if critic is not None:
                     z = torch.randn(len(real), latent, device=device)
                     fake = net(z)
@@ -188,7 +191,7 @@ def train_zoo_model(spec: dict, images_uint8: np.ndarray, seed: int, checkpoints
                     opt_critic.zero_grad(set_to_none=True)
                     d_loss.backward()
                     opt_critic.step()
-                    losses["critic"] = float(d_loss)
+                    losses["critic"] = d_loss.detach()  # read once at the end: no GPU sync per step
                     step += 1
                     if step % critic_steps:
                         continue
@@ -201,17 +204,17 @@ def train_zoo_model(spec: dict, images_uint8: np.ndarray, seed: int, checkpoints
                     loss = F.mse_loss(recon.float(), real, reduction="none").flatten(1).sum(1).mean() / 0.1 + kl
                 else:
                     noise = torch.randn_like(real)
-                    t = torch.randint(0, 1000, (len(real),), device=device)
+                    t = torch.randint(0, timesteps, (len(real),), device=device)
                     a = alphas[t].view(-1, 1, 1, 1)
                     loss = F.mse_loss(net(a.sqrt() * real + (1 - a).sqrt() * noise, t).sample.float(), noise)
             opt.zero_grad(set_to_none=True)
             loss.backward()
             opt.step()
-            losses["model"] = float(loss)
+            losses["model"] = loss.detach()
         if epoch in checkpoints:
-            save(epoch, {"arch": arch, "channels": channels, "size": size, "width": width, "latent_dim": latent,
-                         "seed": seed, "epoch": epoch, "state_dict": {k: v.detach().cpu() for k, v in net.state_dict().items()}})
-    return {"train_seconds": time.perf_counter() - started, **{f"final_{k}_loss": v for k, v in losses.items()}}
+            save(epoch, {**described, "epoch": epoch,
+                         "state_dict": {k: v.detach().cpu() for k, v in net.state_dict().items()}})
+    return {"train_seconds": time.perf_counter() - started, **{f"final_{k}_loss": float(v) for k, v in losses.items()}}
 
 
 def load_zoo_checkpoint(path: str) -> tuple[nn.Module, dict]:

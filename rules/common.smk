@@ -56,10 +56,11 @@ def zoo_generators(zoo):
 
 
 if "zoo" in config:
-    _clash = set(config["generators"]) & set(zoo_generators(config["zoo"]))
+    _zoo = zoo_generators(config["zoo"])
+    _clash = set(config["generators"]) & set(_zoo)
     if _clash:
         raise WorkflowError(f"config error at generators: {sorted(_clash)} also name zoo generators; rename them")
-    config["generators"].update(zoo_generators(config["zoo"]))
+    config["generators"].update(_zoo)
 for _name, _spec in config["generators"].items():
     for _key in ("path", "checkpoint", "file"):
         if _key in _spec:

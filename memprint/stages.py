@@ -171,10 +171,11 @@ def train_zoo_model(spec: dict, epochs: list[int], train_seed: int, train_path: 
     from memprint.zoo import train_zoo_model as train
 
     train_set = read_imageset(train_path)
+    train_sha256 = train_set.content_hash()
     paths = dict(zip(epochs, checkpoint_paths))
 
     def save(epoch, payload):
-        payload["train_sha256"] = train_set.content_hash()
+        payload["train_sha256"] = train_sha256
         with atomic_path(paths[epoch]) as tmp:
             torch.save(payload, tmp)
 
@@ -182,7 +183,8 @@ def train_zoo_model(spec: dict, epochs: list[int], train_seed: int, train_path: 
     summary = train(spec, train_set.images, train_seed, epochs, dev, save)
     with atomic_path(summary_out) as tmp:
         tmp.write_text(json.dumps(provenance(spec=spec, seed=train_seed, device=str(dev), images=len(train_set),
-                                             **summary), indent=1, default=str))
+                                             train=train_path, train_sha256=train_sha256, **summary),
+                                  indent=1, default=str))
 
 
 def generator_summary(specs: dict[str, dict], imageset_paths: list[str], test_path: str, training_paths: list[str],

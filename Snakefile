@@ -13,6 +13,7 @@ include: "rules/embeddings.smk"
 include: "rules/ct.smk"
 include: "rules/fingerprint.smk"
 include: "rules/figures.smk"
+include: "rules/invmm.smk"
 
 
 rule all:
@@ -20,5 +21,6 @@ rule all:
         expand("results/ct/{encoder}/{generator}.csv", encoder=ENCODERS, generator=GENERATORS),
         expand("results/figures/{encoder}/ct_curves.{ext}", encoder=ENCODERS, ext=FIGURE_FORMATS),
         expand("results/figures/{encoder}/curve_similarity.{ext}", encoder=ENCODERS, ext=FIGURE_FORMATS),
-        "results/fingerprint/summary.csv",
+        FINGERPRINT_OUTPUTS,
         "results/generators/summary.csv",
+        expand("results/figures/invmm/{generator}.{ext}", generator=INVMM_GENERATORS, ext=FIGURE_FORMATS),

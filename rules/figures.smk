@@ -19,13 +19,16 @@ rule figure_ct_curves:
 
 
 rule figure_curve_similarity:
-    """Cosine similarity between generators' C_T-layer curves (layers 1..L)."""
+    """Paper figure 6b: cosine similarity between generators' (checkpoints') C_T-layer curves (layers 1..L)."""
     input:
         curves=expand("results/ct/{{encoder}}/{generator}.csv", generator=GENERATORS),
     output:
         png=report("results/figures/{encoder}/curve_similarity.png", caption="../report/curve_similarity.rst",
                    category="Fingerprint"),
         pdf="results/figures/{encoder}/curve_similarity.pdf",
+        statistic="results/fingerprint/{encoder}/intra_minus_inter.csv",
+    params:
+        architectures=ARCHITECTURES,
     log:
         "logs/figure_curve_similarity/{encoder}.log",
     benchmark:

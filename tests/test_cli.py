@@ -5,6 +5,7 @@ import subprocess
 import sys
 
 import numpy as np
+import pandas as pd
 
 
 def run(*args):
@@ -25,3 +26,21 @@ def test_ct_on_npy_prints_json(tmp_path, rng):
 def test_ct_missing_file_is_one_line_error(tmp_path):
     out = run("ct", "--train", str(tmp_path / "nope.npy"), "--test", "x.npy", "--generated", "y.npy", "--cells", "3")
     assert out.returncode == 2 and out.stderr.strip().count("\n") == 0 and "nope.npy" in out.stderr
+
+
+def test_invmm_scores_an_image_set_under_a_unet_folder(tmp_path, rng):
+    import torch
+
+    from memprint.io import ImageSet, write_imageset
+    from tests.test_invmm import tiny_unet
+
+    torch.manual_seed(0)
+    tiny_unet().save_pretrained(tmp_path / "unet")
+    write_imageset(tmp_path / "set.h5", ImageSet(rng.integers(0, 256, (3, 8, 8, 1), dtype=np.uint8), np.zeros(3),
+                                                 np.array(["a", "b", "c"], dtype=object), {}))
+    out = run("invmm", "--model", str(tmp_path / "unet"), "--images", str(tmp_path / "set.h5"), "--out",
+              str(tmp_path / "scores.csv"), "--limit", "2", "--max-steps", "2", "--ddim-steps", "2", "--device", "cpu")
+    assert out.returncode == 0, out.stderr
+    assert json.loads(out.stdout)["images"] == 2
+    scores = pd.read_csv(tmp_path / "scores.csv", comment="#")
+    assert scores["image_id"].tolist() == ["a", "b"] and scores["steps"].tolist() == [2, 2]

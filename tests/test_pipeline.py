@@ -14,9 +14,13 @@ pytestmark = pytest.mark.pipeline
 # What editing kde_0.1's bandwidth must rerun: its own jobs and what sits downstream of them, nothing else.
 AFTER_EDITING_KDE_01 = {
     "results/imagesets/kde_0.1.h5", "results/embeddings/vit_tiny/kde_0.1.h5", "results/ct/vit_tiny/kde_0.1.csv",
-    "results/fingerprint/vit_tiny/curves/kde_0.1.csv", "results/fingerprint/matches.csv",
-    "results/fingerprint/summary.csv", "results/generators/summary.csv"} | {
-    f"results/figures/vit_tiny/{fig}.{ext}" for fig in ("ct_curves", "curve_similarity") for ext in ("png", "pdf")}
+    "results/fingerprint/vit_tiny/curves/kde_0.1.csv", "results/fingerprint/statistics.csv",
+    "results/fingerprint/classifiers/cnn.csv", "results/fingerprint/matches.csv", "results/fingerprint/table1.csv",
+    "results/fingerprint/table1.md", "results/fingerprint/open_set.csv",
+    "results/fingerprint/vit_tiny/intra_minus_inter.csv", "results/generators/summary.csv"} | {
+    f"results/figures/{fig}.{ext}" for fig in ("vit_tiny/ct_curves", "vit_tiny/curve_similarity",
+                                               "fingerprint_confusion", "fingerprint_open_set")
+    for ext in ("png", "pdf")}
 
 
 def job_outputs(snakemake_log: str) -> set[str]:
@@ -43,14 +47,23 @@ def finished_run(tiny_local_run):
 
 def test_every_output_is_written(finished_run):
     workdir, _ = finished_run
-    for path in ["results/fingerprint/summary.csv", "results/figures/vit_tiny/ct_curves.png",
+    for path in ["results/fingerprint/table1.md", "results/figures/vit_tiny/ct_curves.png",
+                 "results/figures/fingerprint_confusion.pdf", "results/figures/fingerprint_open_set.png",
                  "results/segmenter/quality.json", "results/imagesets/fg_noise.h5",
                  "results/figures/vit_tiny/ct_curves.pdf", "results/figures/vit_tiny/curve_similarity.pdf",
                  "results/embeddings/vit_tiny/copier.h5", "results/encoders/vit_tiny/training.json"]:
         assert (workdir / path).stat().st_size > 0, path
     assert not list(workdir.glob("results/**/*.tmp"))
-    summary = pd.read_csv(workdir / "results/fingerprint/summary.csv", comment="#")
-    assert set(summary["method"]) == {"l2", "cosine", "combined"} and (summary["targets"] == 12).all()
+    table = pd.read_csv(workdir / "results/fingerprint/table1.csv", comment="#")
+    closed = table[table["evaluation"] == "closed set"]
+    # 6 generators x 2 splits per reference size (100, 200); the classifier trains on one split
+    assert set(closed["method"]) == {"C_T-layer (vit_tiny)", "statistics (mean, std, FID)", "classifier (cnn)"}
+    assert (closed.loc[closed["method"] != "classifier (cnn)", "targets"] == 12).all()
+    assert (closed.loc[closed["method"] == "classifier (cnn)", "targets"] == 6).all()
+    assert ((closed["ci_low"] <= closed["accuracy"]) & (closed["accuracy"] <= closed["ci_high"])).all()
+    assert (table["wall_seconds_one_split"] > 0).all()
+    lomo = table[table["evaluation"] == "leave one model out"]
+    assert (lomo["targets"] == 6).all()  # only the three kde runs have a sibling to be matched to
 
 
 def test_kde_bandwidth_sweep_reproduces_meehan_at_last_layer(finished_run):
@@ -95,4 +108,34 @@ def test_html_report_gathers_figures_with_captions(finished_run):
     result = snakemake(workdir, config, "--report", str(workdir / "report.html"))
     assert result.returncode == 0, result.stderr[-2000:]
     html = (workdir / "report.html").read_text(errors="replace")
-    assert "C_T-layer curves of every generator" in html and "Fingerprinting accuracy" in html
+    for caption in ("C_T-layer curves of every generator", "Table 1 of Bai et al.", "Confusion matrices",
+                    "Open-set rejection", "Checkpoint heatmap"):
+        assert caption in html, caption
+
+
+@pytest.mark.parametrize("name, jobs", [
+    ("paper_table1", {"train_zoo_model": 12, "sample_shard": 18, "fingerprint_curves": 18,
+                      "fingerprint_classifier": 3, "fetch_classifier_weights": 2, "fetch_encoder_weights": 1}),
+    ("cifar10_zoo", {"train_zoo_model": 15, "sample_shard": 42, "fingerprint_curves": 43,
+                     "fingerprint_classifier": 1}),
+    ("invmm_duplicates", {"train_zoo_model": 1, "invmm_shard": 4, "invmm_table": 1, "figure_invmm": 1,
+                          "ct_curve": 1, "fingerprint_table": 0}),
+])
+def test_shipped_gpu_configs_plan_their_dag(tmp_path, name, jobs):
+    """The GPU configs validate and plan the expected jobs (data swapped for digits, assets for stand-ins)."""
+    cfg = yaml.safe_load((TINY.parents[2] / "configs" / f"{name}.yaml").read_text())
+    cfg["data"] = {"source": "digits", **({"duplicates": cfg["data"]["duplicates"]} if "duplicates" in cfg["data"] else {})}
+    if cfg.get("fid", {}).get("inception"):
+        (tmp_path / "inception.pt").write_bytes(b"stand-in: a dry run does not load it")
+        cfg["fid"]["inception"] = str(tmp_path / "inception.pt")
+    for spec in cfg["encoders"].values():
+        if spec["weights"] not in ("pretrained", "random"):
+            local = TINY.parents[2] / spec["weights"]
+            spec["weights"] = str(local.resolve()) if local.exists() else "random"
+    config = tmp_path / f"{name}.yaml"
+    config.write_text(yaml.safe_dump(cfg))
+    result = snakemake(tmp_path, config, "--replace-workflow-config", "-n", "--quiet", "rules")
+    assert result.returncode == 0, result.stderr[-3000:]
+    counts = dict(re.findall(r"^(\w+)\s+(\d+)$", result.stdout, re.MULTILINE))
+    for rule, count in jobs.items():
+        assert int(counts.get(rule, 0)) == count, (rule, counts)

@@ -1,4 +1,4 @@
-"""Snakemake adapter: C_T-layer curves of reference/target halves of one generator's samples."""
+"""Snakemake adapter: C_T-layer curves of one generator's protocol sets (targets and references, every split)."""
 import sys
 
 sys.path.insert(0, snakemake.scriptdir + "/..")  # the repo's memprint/, also inside --software-deployment-method conda
@@ -7,5 +7,6 @@ from memprint.stages import fingerprint_curves, start_log
 
 start_log(snakemake.log[0])
 fingerprint_curves(snakemake.input.reference, snakemake.input.train, snakemake.input.generated,
-                   snakemake.wildcards.encoder, snakemake.wildcards.generator, snakemake.params.architecture, snakemake.params.splits,
-                   snakemake.params.seed, snakemake.output[0], snakemake.config.get("runtime", {}).get("device", "auto"))
+                   snakemake.wildcards.encoder, snakemake.wildcards.generator, snakemake.params.architecture,
+                   snakemake.params.run, snakemake.params.protocol, snakemake.output[0],
+                   snakemake.config.get("runtime", {}).get("device", "auto"))

@@ -21,6 +21,8 @@ rule all:
         expand("results/ct/{encoder}/{generator}.csv", encoder=ENCODERS, generator=GENERATORS),
         expand("results/figures/{encoder}/ct_curves.{ext}", encoder=ENCODERS, ext=FIGURE_FORMATS),
         expand("results/figures/{encoder}/curve_similarity.{ext}", encoder=ENCODERS, ext=FIGURE_FORMATS),
+        expand("results/figures/{encoder}/ct_settings.{ext}", encoder=ENCODERS, ext=FIGURE_FORMATS),
+        expand("results/figures/sample_grid.{ext}", ext=FIGURE_FORMATS),
         FINGERPRINT_OUTPUTS,
         "results/generators/summary.csv",
         expand("results/figures/invmm/{generator}.{ext}", generator=INVMM_GENERATORS, ext=FIGURE_FORMATS),

@@ -25,7 +25,7 @@ from memprint import MemprintError
 from memprint.io import ImageSet
 
 FITTED_KINDS = ("kde", "copier", "gmm")
-AUGMENT_KINDS = ("rotate", "down_up", "patch_shuffle", "noise_background", "landscape_background")
+AUGMENT_KINDS = ("unaltered", "rotate", "down_up", "patch_shuffle", "noise_background", "landscape_background")
 SEGMENTED_KINDS = ("noise_background", "landscape_background")
 MODEL_KINDS = ("diffusion", "module", "torchscript", "zoo")
 DEFAULT_SAMPLES = 1000
@@ -68,6 +68,8 @@ def _augmented(spec: dict, source: ImageSet, n: int, rng: np.random.Generator, s
     idx = np.sort(rng.choice(len(source), size=n, replace=False))
     images, labels = source.images[idx], source.labels[idx]
     kind = spec["kind"]
+    if kind == "unaltered":  # the baseline the pathological sets are compared with
+        return images, labels
     if kind == "rotate":
         return augment.rotate(images, float(spec["angle"]), float(spec.get("fill", 0.0))), labels
     if kind == "down_up":

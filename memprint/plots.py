@@ -108,3 +108,17 @@ def plot_image_rows(rows: dict[str, list], png, pdf, title: str, footnote: str) 
         axes_row[0].text(-0.1, 0.5, label, transform=axes_row[0].transAxes, ha="right", va="center", fontsize=8)
     fig.suptitle(title)
     save_figure(fig, png, pdf, footnote)
+
+
+def plot_ct_panels(panels: dict[str, pd.DataFrame], png, pdf, title: str, footnote: str) -> None:
+    """One C_T-against-layer panel per C_T setting, generators coloured alike across panels."""
+    sns.set_theme(style="whitegrid", context="paper")
+    fig, axes = plt.subplots(1, len(panels), figsize=(5.2 * len(panels), 4.2), squeeze=False)
+    for k, (ax, (name, curves)) in enumerate(zip(axes[0], panels.items())):
+        sns.lineplot(data=curves, x="layer", y="ct", hue="generator", marker="o", ax=ax, legend=k == len(panels) - 1)
+        ax.axhline(0.0, color="0.3", lw=0.8, ls="--")
+        ax.set(xlabel="layer", ylabel="C_T  (< 0: data copying)", title=name)
+        ax.set_xticks(sorted(curves["layer"].unique()))
+    axes[0][-1].legend(fontsize=7, bbox_to_anchor=(1.02, 1), loc="upper left", title="generator")
+    fig.suptitle(title)
+    save_figure(fig, png, pdf, footnote)

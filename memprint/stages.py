@@ -750,3 +750,24 @@ def figure_invmm(table_file: str, images_path: str, png: str, pdf: str, shown: i
                      for title, block in rows.items()}, png, pdf,
                     f"InvMM, {meta.get('generator')}" + (f": duplicated-image ROC AUC {auc:.3f}" if auc else ""),
                     f"similarity: {meta.get('similarity')}; weights: {str(meta.get('weights_used'))[:160]}")
+
+
+def figure_ct_settings(curve_files: dict[str, list[str]], encoder: str, png: str, pdf: str) -> None:
+    """Paper figure 5 analog: the C_T-layer curves of all generators, one panel per C_T setting."""
+    from memprint.plots import plot_ct_panels
+
+    panels, footnotes = {}, []
+    for name, files in curve_files.items():
+        curves, footnote = _curves_with_provenance(files)
+        settings = read_csv_provenance(files[0]).get("ct_settings", {})
+        panels[f"{name}: {settings.get('cells')} cells, PCA {settings.get('pca_dim')}, {settings.get('distance')}"] = curves
+        footnotes.append(footnote)
+    plot_ct_panels(panels, png, pdf, f"C_T-layer curves under each C_T setting, encoder {encoder}", footnotes[0])
+
+
+def figure_sample_grid(imagesets: dict[str, str], png: str, pdf: str, shown: int = 8) -> None:
+    """Paper figure 4 analog: the first ``shown`` images of every generator, one row each."""
+    from memprint.plots import plot_image_rows
+
+    rows = {name: [(image, "") for image in read_imageset(path).images[:shown]] for name, path in imagesets.items()}
+    plot_image_rows(rows, png, pdf, "samples of every generator", f"image sets: {', '.join(imagesets.values())}")

@@ -126,6 +126,7 @@ wildcard_constraints:
     shard=r"\d+",
     imageset=_alternatives(["train", "test"] + GENERATORS),
     classifier=_alternatives(list(config["fingerprint"]["classifiers"])),
+    variant=_alternatives(list(config["ct_variants"])),
 
 
 def canonical(value):

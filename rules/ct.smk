@@ -40,3 +40,50 @@ rule ct_curve:
         CONDA_ENV
     script:
         "../workflow_scripts/ct_curve.py"
+
+
+CT_VARIANTS = list(config["ct_variants"])
+
+
+rule ct_reference_variant:
+    """The C_T reference under one more C_T setting (``ct_variants``), e.g. the Bai et al. code's."""
+    input:
+        train="results/embeddings/{encoder}/train.h5",
+        test="results/embeddings/{encoder}/test.h5",
+    output:
+        "results/ct_variants/{variant}/{encoder}/reference.h5",
+    params:
+        ct=lambda wc: canonical(config["ct_variants"][wc.variant]),
+    log:
+        "logs/ct_reference_variant/{variant}/{encoder}.log",
+    benchmark:
+        "results/benchmarks/ct_reference_variant/{variant}/{encoder}.tsv"
+    threads: 2
+    resources:
+        mem_mb=8000,
+        runtime=60,
+    conda:
+        CONDA_ENV
+    script:
+        "../workflow_scripts/ct_reference.py"
+
+
+rule ct_curve_variant:
+    """One generator's C_T-layer curve under one more C_T setting."""
+    input:
+        reference="results/ct_variants/{variant}/{encoder}/reference.h5",
+        train="results/embeddings/{encoder}/train.h5",
+        generated="results/embeddings/{encoder}/{generator}.h5",
+    output:
+        "results/ct_variants/{variant}/{encoder}/{generator}.csv",
+    log:
+        "logs/ct_curve_variant/{variant}/{encoder}/{generator}.log",
+    benchmark:
+        "results/benchmarks/ct_curve_variant/{variant}/{encoder}/{generator}.tsv"
+    resources:
+        mem_mb=2000,
+        runtime=30,
+    conda:
+        CONDA_ENV
+    script:
+        "../workflow_scripts/ct_curve.py"

@@ -40,3 +40,51 @@ rule figure_curve_similarity:
         CONDA_ENV
     script:
         "../workflow_scripts/figure_curve_similarity.py"
+
+
+rule figure_ct_settings:
+    """Paper figure 5 analog: every generator's C_T-layer curve under ct: and each ct_variants setting, side by side."""
+    input:
+        curves=expand("results/ct/{{encoder}}/{generator}.csv", generator=GENERATORS),
+        variants=expand("results/ct_variants/{variant}/{{encoder}}/{generator}.csv", variant=CT_VARIANTS,
+                        generator=GENERATORS),
+    output:
+        png=report("results/figures/{encoder}/ct_settings.png", caption="../report/ct_settings.rst", category="C_T"),
+        pdf="results/figures/{encoder}/ct_settings.pdf",
+    params:
+        variant_files=lambda wc: {variant: expand("results/ct_variants/{variant}/{encoder}/{generator}.csv",
+                                                  variant=variant, encoder=wc.encoder, generator=GENERATORS)
+                                  for variant in CT_VARIANTS},
+    log:
+        "logs/figure_ct_settings/{encoder}.log",
+    benchmark:
+        "results/benchmarks/figure_ct_settings/{encoder}.tsv"
+    resources:
+        mem_mb=2000,
+        runtime=10,
+    conda:
+        CONDA_ENV
+    script:
+        "../workflow_scripts/figure_ct_settings.py"
+
+
+rule figure_sample_grid:
+    """Paper figure 4 analog: a row of images from every generator (the pathological sets and the baselines)."""
+    input:
+        expand("results/imagesets/{generator}.h5", generator=GENERATORS),
+    output:
+        png=report("results/figures/sample_grid.png", caption="../report/sample_grid.rst", category="Generators"),
+        pdf="results/figures/sample_grid.pdf",
+    params:
+        generators=GENERATORS,
+    log:
+        "logs/figure_sample_grid.log",
+    benchmark:
+        "results/benchmarks/figure_sample_grid.tsv"
+    resources:
+        mem_mb=2000,
+        runtime=10,
+    conda:
+        CONDA_ENV
+    script:
+        "../workflow_scripts/figure_sample_grid.py"

@@ -17,9 +17,10 @@ AFTER_EDITING_KDE_01 = {
     "results/fingerprint/vit_tiny/curves/kde_0.1.csv", "results/fingerprint/statistics.csv",
     "results/fingerprint/classifiers/cnn.csv", "results/fingerprint/matches.csv", "results/fingerprint/table1.csv",
     "results/fingerprint/table1.md", "results/fingerprint/open_set.csv",
-    "results/fingerprint/vit_tiny/intra_minus_inter.csv", "results/generators/summary.csv"} | {
-    f"results/figures/{fig}.{ext}" for fig in ("vit_tiny/ct_curves", "vit_tiny/curve_similarity",
-                                               "fingerprint_confusion", "fingerprint_open_set")
+    "results/fingerprint/vit_tiny/intra_minus_inter.csv", "results/generators/summary.csv",
+    "results/ct_variants/bai_code/vit_tiny/kde_0.1.csv"} | {
+    f"results/figures/{fig}.{ext}" for fig in ("vit_tiny/ct_curves", "vit_tiny/curve_similarity", "vit_tiny/ct_settings",
+                                               "sample_grid", "fingerprint_confusion", "fingerprint_open_set")
     for ext in ("png", "pdf")}
 
 
@@ -49,6 +50,8 @@ def test_every_output_is_written(finished_run):
     workdir, _ = finished_run
     for path in ["results/fingerprint/table1.md", "results/figures/vit_tiny/ct_curves.png",
                  "results/figures/fingerprint_confusion.pdf", "results/figures/fingerprint_open_set.png",
+                 "results/figures/vit_tiny/ct_settings.png", "results/figures/sample_grid.pdf",
+                 "results/ct_variants/bai_code/vit_tiny/copier.csv",
                  "results/segmenter/quality.json", "results/imagesets/fg_noise.h5",
                  "results/figures/vit_tiny/ct_curves.pdf", "results/figures/vit_tiny/curve_similarity.pdf",
                  "results/embeddings/vit_tiny/copier.h5", "results/encoders/vit_tiny/training.json"]:
@@ -109,7 +112,7 @@ def test_html_report_gathers_figures_with_captions(finished_run):
     assert result.returncode == 0, result.stderr[-2000:]
     html = (workdir / "report.html").read_text(errors="replace")
     for caption in ("C_T-layer curves of every generator", "Table 1 of Bai et al.", "Confusion matrices",
-                    "Open-set rejection", "Checkpoint heatmap"):
+                    "Open-set rejection", "Checkpoint heatmap", "Paper figure 5 analog", "Paper figure 4 analog"):
         assert caption in html, caption
 
 
@@ -118,6 +121,8 @@ def test_html_report_gathers_figures_with_captions(finished_run):
                       "fingerprint_classifier": 3, "fetch_classifier_weights": 2, "fetch_encoder_weights": 1}),
     ("cifar10_zoo", {"train_zoo_model": 15, "sample_shard": 42, "fingerprint_curves": 43,
                      "fingerprint_classifier": 1}),
+    ("cifar10_augment", {"sample_generator": 6, "train_segmenter": 1, "ct_curve": 6, "ct_curve_variant": 6,
+                         "figure_ct_settings": 1, "figure_sample_grid": 1}),
     ("invmm_duplicates", {"train_zoo_model": 1, "invmm_shard": 4, "invmm_table": 1, "figure_invmm": 1,
                           "ct_curve": 1, "fingerprint_table": 0}),
 ])

@@ -52,6 +52,7 @@ def main() -> None:
     parser.add_argument("--images", type=int, default=50000)
     parser.add_argument("--batch-size", type=int, default=512)
     parser.add_argument("--device", default="auto")
+    parser.add_argument("--compile", action="store_true", help="torch.compile the blocks (runtime.compile)")
     parser.add_argument("--out", default="benchmarks/results/embed_throughput.json")
     args = parser.parse_args()
 
@@ -64,12 +65,13 @@ def main() -> None:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             start = time.perf_counter()
-            embed(spec, None, str(source), str(target), batch_size=args.batch_size, device=str(device), progress=False)
+            embed(spec, None, str(source), str(target), batch_size=args.batch_size, device=str(device), progress=False,
+                  compile_blocks=args.compile)
             end_to_end = args.images / (time.perf_counter() - start)
         layers = len(read_embeddings(target).layer_names)
     result = {
         "model": args.model, "weights": "random init", "images": args.images, "image_size": "32x32 (resized by the model's preprocessing)",
-        "batch_size": args.batch_size, "layers_written": layers, "device": torch.cuda.get_device_name(device) if device.type == "cuda" else platform.processor() or "cpu",
+        "batch_size": args.batch_size, "compiled_blocks": args.compile, "layers_written": layers, "device": torch.cuda.get_device_name(device) if device.type == "cuda" else platform.processor() or "cpu",
         "torch": torch.__version__, "precision": "bf16 autocast" if device.type == "cuda" else "float32",
         "end_to_end_images_per_s": round(end_to_end, 1),
         "bare_forward_images_per_s": round(bare_forward(spec, images[: min(len(images), 20 * args.batch_size)], args.batch_size, device), 1),

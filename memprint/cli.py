@@ -66,7 +66,7 @@ def cmd_embed(args) -> dict:
     from memprint.stages import embed
 
     spec = _config(args.encoder)
-    embed(spec, args.weights, args.images, args.out, args.batch_size, args.device)
+    embed(spec, args.weights, args.images, args.out, args.batch_size, args.device, compile_blocks=args.compile)
     return {"written": args.out}
 
 
@@ -134,6 +134,7 @@ def build_parser() -> argparse.ArgumentParser:
     emb.add_argument("--out", required=True)
     emb.add_argument("--batch-size", type=int, default=256)
     emb.add_argument("--device", default="auto")
+    emb.add_argument("--compile", action="store_true", help="torch.compile the encoder's blocks first")
     emb.set_defaults(func=cmd_embed)
 
     data = sub.add_parser("data", help="write the training and test image sets of a config")

@@ -100,6 +100,12 @@ class Encoder:
         """Download the pretrained weights (only the download rule calls this; compute nodes may be offline)."""
         raise MemprintError(f"encoder kind {cls.kind!r} has no hub weights; give a weights file")
 
+    def compile_blocks(self) -> None:
+        """``torch.compile`` each block's forward. The hooks that capture every layer run outside the compiled
+        code (in the module call around it), so capturing them triggers no recompilation."""
+        for block in self.blocks:
+            block.forward = torch.compile(block.forward)
+
     # -- one forward pass, every layer
     def _tokens(self, output) -> torch.Tensor:
         tokens = output[0] if isinstance(output, tuple) else output
@@ -311,7 +317,8 @@ class HFVisionTransformer(Encoder):
         size = spec.get("input_size") or (224 if config.model_type == "dinov2" else config.image_size)
         mean, std = (IMAGENET_MEAN, IMAGENET_STD) if config.model_type == "dinov2" else ((0.5,) * 3, (0.5,) * 3)
         prefix = 1 + int(getattr(config, "num_register_tokens", 0) or 0)
-        encoder = cls(model, [], Preprocess(int(size), mean, std), prefix, spec.get("pooling", "cls"), identity)
+        layers = getattr(getattr(model, "encoder", None), "layer", [])  # read by compile_blocks only: no hooks here
+        encoder = cls(model, layers, Preprocess(int(size), mean, std), prefix, spec.get("pooling", "cls"), identity)
         encoder.layer_names = ["patch_embed"] + [f"blocks.{i:02d}" for i in range(config.num_hidden_layers)]
         return encoder
 

@@ -82,7 +82,7 @@ def load_unet(model: str):
 
 def load_diffusion(spec: dict, weights: str):
     """The UNet of a diffusion generator (a ``UNet2DModel`` folder or a zoo DDPM checkpoint), its noise-schedule
-    config (None: diffusers' default) and what identifies its weights."""
+    config (None: diffusers' default) and what identifies its weights: what InvMM inverts."""
     if spec["kind"] == "diffusion":
         return load_unet(weights)
     from memprint.zoo import load_zoo_checkpoint
@@ -214,14 +214,17 @@ def sample_shard(name: str, spec: dict, shard: int, device: torch.device, batch_
     generators = image_generators(int(spec.get("seed", 0)), start, stop)
     weights = weights or configured_weights(spec)
     unet, sampling = None, spec  # sampling: the latent and output keys sample_module reads
-    if spec["kind"] == "diffusion" or (spec["kind"] == "zoo" and spec.get("scheduler")):
-        unet, scheduler_config, identity = load_diffusion(spec, weights)
+    if spec["kind"] == "diffusion":
+        unet, scheduler_config, identity = load_unet(weights)
     elif spec["kind"] == "zoo":
         from memprint.zoo import load_zoo_checkpoint
 
         network, described = load_zoo_checkpoint(weights)
         identity = {**described, "weights": weights, "weights_sha256": sha256_file(weights)}
-        sampling = {"method": "decode", "latent_shape": [described["latent_dim"]], "output_range": [-1.0, 1.0]}
+        if described["arch"] == "ddpm":
+            unet, scheduler_config = network, described["noise_schedule"]
+        else:
+            sampling = {"method": "decode", "latent_shape": [described["latent_dim"]], "output_range": [-1.0, 1.0]}
     elif spec["kind"] in ("module", "torchscript"):
         network, identity = load_module(spec, weights)
     else:

@@ -288,10 +288,13 @@ def fetch_encoder_weights(spec: dict, out: str) -> None:
 
 
 def embed(spec: dict, weights: str | None, imageset_path: str, out: str, batch_size: int = 256,
-          device: str = "auto", progress: bool = True) -> None:
-    """Every layer's embedding of one image set, written resumably to ``out`` (float16, one pass per batch)."""
+          device: str = "auto", progress: bool = True, compile_blocks: bool = False) -> None:
+    """Every layer's embedding of one image set, written resumably to ``out`` (float16, one pass per batch);
+    ``compile_blocks``: torch.compile the encoder's blocks first (worth it for large sets on a GPU)."""
     dev = resolve_device(device)
     encoder = load_encoder(spec, weights, dev)
+    if compile_blocks:
+        encoder.compile_blocks()
     imageset = read_imageset(imageset_path)
     resume_key = json.dumps([encoder.identity, imageset.content_hash()], sort_keys=True, default=str)
     with torch.inference_mode():

@@ -59,6 +59,22 @@ def test_embed_stage_is_batch_size_independent_and_records_provenance(tiny_weigh
     assert len(a.attrs["imageset_sha256"]) == 64 and "input_size" in a.attrs["preprocess"]
 
 
+def test_compiled_blocks_give_the_same_embeddings(tiny_weights, rng, tmp_path):
+    """torch.compile of the blocks (runtime.compile) leaves the hooks outside the compiled code: same layers."""
+    write_imageset(tmp_path / "set.h5", ImageSet(images(rng, 20), np.zeros(20), np.arange(20).astype(str).astype(object), {}))
+    embed(TINY, str(tiny_weights), str(tmp_path / "set.h5"), str(tmp_path / "eager.h5"), batch_size=10, progress=False)
+    from torch._dynamo.utils import counters
+
+    counters.clear()
+    embed(TINY, str(tiny_weights), str(tmp_path / "set.h5"), str(tmp_path / "compiled.h5"), batch_size=10,
+          progress=False, compile_blocks=True)
+    assert counters["stats"]["unique_graphs"] >= 1  # the blocks really ran compiled
+    eager, compiled = read_embeddings(tmp_path / "eager.h5"), read_embeddings(tmp_path / "compiled.h5")
+    assert compiled.layer_names == eager.layer_names
+    for x, y in zip(eager.layers, compiled.layers):
+        np.testing.assert_allclose(x, y, atol=2e-3)
+
+
 def test_mean_pooling_differs_from_cls(tiny_weights, rng):
     batch = torch.from_numpy(images(rng))
     cls_layers = load_encoder(TINY, tiny_weights).layer_embeddings(batch)

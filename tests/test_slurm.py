@@ -33,10 +33,12 @@ def cluster(tmp_path_factory):
 def site_profile(tmp_path):
     """The repository's SLURM profile with only its marked site-specific lines filled in for the test cluster."""
     text = (REPO / "profiles/slurm/config.yaml").read_text()
+    gpu_rules = [rule for rule, resources in yaml.safe_load(text)["set-resources"].items()
+                 if resources.get("slurm_partition") == "YOUR_GPU_PARTITION"]
     text = text.replace('  slurm_account: "YOUR_ACCOUNT"', "").replace("YOUR_CPU_PARTITION", "debug")
     text = text.replace("YOUR_GPU_PARTITION", "debug")
     profile = yaml.safe_load(text)
-    for rule in ("train_encoder", "train_segmenter", "embed"):
+    for rule in gpu_rules:
         profile["set-resources"][rule]["gpu"] = 0  # the test node has no GPU gres
     profile.update({"slurm-no-account": True, "slurm-status-command": "squeue",
                     "slurm-init-seconds-before-status-checks": 2})
@@ -70,3 +72,16 @@ def test_slurm_run_equals_local_and_resubmits_only_what_changed(cluster, tiny_lo
     assert second.returncode == 0, second.stderr[-4000:]
     assert job_outputs(second.stderr) == AFTER_EDITING_KDE_01
     assert set(submitted(second.stderr)) == set(slurm_cluster.submitted_job_ids(cluster)) - before
+
+
+def test_every_gpu_rule_is_sent_to_the_gpu_partition():
+    """A rule that asks for gpu=1 but is missing from the profile's GPU block would queue on the CPU partition."""
+    import re
+
+    text = "\n".join(path.read_text() for path in sorted((REPO / "rules").glob("*.smk")))
+    gpu_rules = {name for name, body in re.findall(r"^rule (\w+):\n((?:[ \t].*\n|\n)*)", text, re.MULTILINE)
+                 if re.search(r"^\s+gpu=1,", body, re.MULTILINE)}
+    profile = yaml.safe_load((REPO / "profiles/slurm/config.yaml").read_text())
+    on_gpu_partition = {rule for rule, resources in profile["set-resources"].items()
+                        if resources.get("slurm_partition") == "YOUR_GPU_PARTITION"}
+    assert gpu_rules and gpu_rules == on_gpu_partition

@@ -23,19 +23,20 @@ METHODS = ("l2", "cosine", "combined")
 SET_KEYS = ["generator", "architecture", "run", "split", "role", "set_size"]
 
 
-def protocol_splits(n: int, target_size: int, reference_sizes: list[int], n_splits: int,
+def protocol_splits(n: int, target_size: int, reference_sizes: list[int], splits: int,
                     seed: int) -> list[tuple[np.ndarray, dict[int, np.ndarray]]]:
-    """Per split: (target indices, {reference size: reference indices}); the same for every generator of size n."""
+    """Per split: (target indices, {reference size: reference indices}); the same for every generator of size n.
+    The config's ``fingerprint`` protocol dict holds exactly these keyword arguments."""
     if target_size + max(reference_sizes) > n:
         raise MemprintError(f"fingerprint protocol needs target_size + largest reference size = "
                             f"{target_size + max(reference_sizes)} samples per generator, but a generator has {n}; "
                             "lower fingerprint.target_size / reference_sizes or draw more samples")
-    splits = []
-    for split in range(n_splits):
+    drawn = []
+    for split in range(splits):
         order = np.random.default_rng([seed, split]).permutation(n)
         rest = order[target_size:]
-        splits.append((np.sort(order[:target_size]), {size: np.sort(rest[:size]) for size in reference_sizes}))
-    return splits
+        drawn.append((np.sort(order[:target_size]), {size: np.sort(rest[:size]) for size in reference_sizes}))
+    return drawn
 
 
 def _cosine(a: np.ndarray, b: np.ndarray) -> np.ndarray:

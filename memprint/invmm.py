@@ -219,6 +219,6 @@ def roc_auc(scores: np.ndarray, memorized: np.ndarray) -> float:
     """How well a low InvMM score singles out the known-memorized images (1: perfectly, 0.5: chance)."""
     from sklearn.metrics import roc_auc_score
 
-    finite = np.where(np.isfinite(scores), scores, np.nanmax(np.where(np.isfinite(scores), scores, np.nan)) + 1.0
-                      if np.isfinite(scores).any() else 0.0)
-    return float(roc_auc_score(memorized, -finite))
+    finite = np.isfinite(scores)
+    never_reproduced = scores[finite].max() + 1.0 if finite.any() else 0.0  # ranks below every reproduced image
+    return float(roc_auc_score(memorized, -np.where(finite, scores, never_reproduced)))

@@ -80,17 +80,23 @@ def load_unet(model: str):
     return unet, scheduler_config, identity
 
 
+def load_zoo(weights: str) -> tuple[torch.nn.Module, dict, dict]:
+    """A zoo checkpoint's sampling network, its description, and what identifies its weights."""
+    from memprint.zoo import load_zoo_checkpoint
+
+    network, described = load_zoo_checkpoint(weights)
+    return network, described, {**described, "weights": weights, "weights_sha256": sha256_file(weights)}
+
+
 def load_diffusion(spec: dict, weights: str):
     """The UNet of a diffusion generator (a ``UNet2DModel`` folder or a zoo DDPM checkpoint), its noise-schedule
     config (None: diffusers' default) and what identifies its weights: what InvMM inverts."""
     if spec["kind"] == "diffusion":
         return load_unet(weights)
-    from memprint.zoo import load_zoo_checkpoint
-
-    network, described = load_zoo_checkpoint(weights)
+    network, described, identity = load_zoo(weights)
     if described["arch"] != "ddpm":
         raise MemprintError(f"zoo checkpoint {weights} holds a {described['arch']}, not a diffusion model")
-    return network, described["noise_schedule"], {**described, "weights": weights, "weights_sha256": sha256_file(weights)}
+    return network, described["noise_schedule"], identity
 
 
 def make_scheduler(name: str, steps: int, scheduler_config: dict | None):
@@ -217,10 +223,7 @@ def sample_shard(name: str, spec: dict, shard: int, device: torch.device, batch_
     if spec["kind"] == "diffusion":
         unet, scheduler_config, identity = load_unet(weights)
     elif spec["kind"] == "zoo":
-        from memprint.zoo import load_zoo_checkpoint
-
-        network, described = load_zoo_checkpoint(weights)
-        identity = {**described, "weights": weights, "weights_sha256": sha256_file(weights)}
+        network, described, identity = load_zoo(weights)
         if described["arch"] == "ddpm":
             unet, scheduler_config = network, described["noise_schedule"]
         else:

@@ -372,39 +372,32 @@ def ct_curve(reference: str, train_emb: str, generated_emb: str, out: str, devic
                         **{k: generated.attrs.get(k) for k in ("weights_source", "weights_sha256", "imageset_sha256")}})
 
 
-def fingerprint_curves(reference: str, train_emb: str, generated_emb: str, encoder: str, generator: str,
-                       architecture: str, run: str, protocol: dict, out: str, device: str = "auto") -> None:
-    """C_T-layer curves of one generator's target and reference sets over the protocol's seeded splits."""
-    from memprint.fingerprint import protocol_splits
-
-    train, generated = read_embeddings(train_emb), read_embeddings(generated_emb)
-    refs, settings = load_ct_reference(reference, train)
-    dev = resolve_device(device)
-    frames = []
-    splits = protocol_splits(len(generated.image_ids), protocol["target_size"], protocol["reference_sizes"],
-                             protocol["splits"], protocol["seed"])
-    for split, (target, references) in enumerate(splits):
-        for role, idx in [("target", target)] + [("reference", idx) for idx in references.values()]:
-            started = time.perf_counter()
-            df = score_layers(refs, train.layer_names, [layer[idx] for layer in generated.layers], dev)
-            frames.append(df[["layer", "layer_name", "ct"]].assign(
-                encoder=encoder, generator=generator, architecture=architecture, run=run, split=split, role=role,
-                set_size=len(idx), n_samples=len(generated.image_ids), seconds=time.perf_counter() - started))
-    write_csv(pd.concat(frames, ignore_index=True), out,
-              {"generated_embeddings": generated_emb, "ct_settings": settings.__dict__, "protocol": protocol,
-               **{k: generated.attrs.get(k) for k in ("weights_source", "weights_sha256")}})
-
-
 def _protocol_sets(n: int, protocol: dict):
     """(split, role, indices) of every set the protocol draws from ``n`` samples."""
     from memprint.fingerprint import protocol_splits
 
-    for split, (target, references) in enumerate(protocol_splits(n, protocol["target_size"],
-                                                                 protocol["reference_sizes"], protocol["splits"],
-                                                                 protocol["seed"])):
+    for split, (target, references) in enumerate(protocol_splits(n, **protocol)):
         yield split, "target", target
         for idx in references.values():
             yield split, "reference", idx
+
+
+def fingerprint_curves(reference: str, train_emb: str, generated_emb: str, encoder: str, generator: str,
+                       architecture: str, run: str, protocol: dict, out: str, device: str = "auto") -> None:
+    """C_T-layer curves of one generator's target and reference sets over the protocol's seeded splits."""
+    train, generated = read_embeddings(train_emb), read_embeddings(generated_emb)
+    refs, settings = load_ct_reference(reference, train)
+    dev = resolve_device(device)
+    frames = []
+    for split, role, idx in _protocol_sets(len(generated.image_ids), protocol):
+        started = time.perf_counter()
+        df = score_layers(refs, train.layer_names, [layer[idx] for layer in generated.layers], dev)
+        frames.append(df[["layer", "layer_name", "ct"]].assign(
+            encoder=encoder, generator=generator, architecture=architecture, run=run, split=split, role=role,
+            set_size=len(idx), n_samples=len(generated.image_ids), seconds=time.perf_counter() - started))
+    write_csv(pd.concat(frames, ignore_index=True), out,
+              {"generated_embeddings": generated_emb, "ct_settings": settings.__dict__, "protocol": protocol,
+               **{k: generated.attrs.get(k) for k in ("weights_source", "weights_sha256")}})
 
 
 def fingerprint_statistics(imageset_paths: dict[str, str], architectures: dict[str, str], runs: dict[str, str],
@@ -475,8 +468,7 @@ def fingerprint_classifier(name: str, spec: dict, imageset_paths: dict[str, str]
     if len(n) != 1:
         raise MemprintError(f"classifier baseline {name}: generators hold different numbers of samples {sorted(n)}; "
                             "give every generator the same `samples`")
-    splits = protocol_splits(n.pop(), protocol["target_size"], protocol["reference_sizes"], protocol["splits"],
-                             protocol["seed"])[:spec["splits"]]
+    splits = protocol_splits(n.pop(), **protocol)[:spec["splits"]]
     rows, weights_used = [], None
     for split, (target, references) in enumerate(splits):
         for size, ref in references.items():
@@ -532,16 +524,17 @@ def fingerprint_table(curve_files: list[str], statistics_file: str, classifier_f
         for encoder, block in curves.groupby("encoder")}
     set_seconds["statistics (mean, std, FID)"] = statistics[["generator", "split", "role", "set_size", "seconds"]]
     # what each method pays once, and the encoder whose embedding time it pays per image (from benchmark files)
-    fixed_seconds = {f"C_T-layer ({encoder})": sum(_benchmark_seconds(f) for f in files if Path(f).stem in ("train", "test"))
-                     + _benchmark_seconds(reference_benchmarks[encoder]) for encoder, files in embed_benchmarks.items()}
+    embed_seconds = {encoder: {Path(f).stem: _benchmark_seconds(f) for f in files}
+                     for encoder, files in embed_benchmarks.items()}
+    fixed_seconds = {f"C_T-layer ({encoder})": seconds["train"] + seconds["test"]
+                     + _benchmark_seconds(reference_benchmarks[encoder]) for encoder, seconds in embed_seconds.items()}
     per_image_encoder = {f"C_T-layer ({encoder})": encoder for encoder in embed_benchmarks}
     stats_meta = read_csv_provenance(statistics_file)
     fixed_seconds["statistics (mean, std, FID)"] = stats_meta["test_feature_seconds"]
     if stats_meta.get("features_encoder"):
         encoder = stats_meta["features_encoder"]
         per_image_encoder["statistics (mean, std, FID)"] = encoder
-        fixed_seconds["statistics (mean, std, FID)"] += sum(
-            _benchmark_seconds(f) for f in embed_benchmarks[encoder] if Path(f).stem == "test")
+        fixed_seconds["statistics (mean, std, FID)"] += embed_seconds[encoder]["test"]
     sample_counts = curves.groupby("generator")["n_samples"].first()
 
     evaluations, open_tables = [], []
@@ -569,7 +562,7 @@ def fingerprint_table(curve_files: list[str], statistics_file: str, classifier_f
             split0 = sets[(sets["split"] == 0) & ((sets["role"] == "target") | (sets["set_size"] == row["set_size"]))]
             embed_share = 0.0
             if row["method"] in per_image_encoder:  # embedding the generators' images, prorated per image
-                seconds = {Path(f).stem: _benchmark_seconds(f) for f in embed_benchmarks[per_image_encoder[row["method"]]]}
+                seconds = embed_seconds[per_image_encoder[row["method"]]]
                 embed_share = sum(seconds[g] / sample_counts[g] * n
                                   for g, n in split0.groupby("generator")["set_size"].sum().items())
             return fixed_seconds[row["method"]] + split0["seconds"].sum() + embed_share
@@ -759,13 +752,13 @@ def figure_ct_settings(curve_files: dict[str, list[str]], encoder: str, png: str
     """Paper figure 5 analog: the C_T-layer curves of all generators, one panel per C_T setting."""
     from memprint.plots import plot_ct_panels
 
-    panels, footnotes = {}, []
+    panels, footnote = {}, None
     for name, files in curve_files.items():
-        curves, footnote = _curves_with_provenance(files)
+        curves, note = _curves_with_provenance(files)
+        footnote = footnote or note  # the weights (shared); each panel's title names its setting
         settings = read_csv_provenance(files[0]).get("ct_settings", {})
         panels[f"{name}: {settings.get('cells')} cells, PCA {settings.get('pca_dim')}, {settings.get('distance')}"] = curves
-        footnotes.append(footnote)
-    plot_ct_panels(panels, png, pdf, f"C_T-layer curves under each C_T setting, encoder {encoder}", footnotes[0])
+    plot_ct_panels(panels, png, pdf, f"C_T-layer curves under each C_T setting, encoder {encoder}", footnote)
 
 
 def figure_sample_grid(imagesets: dict[str, str], png: str, pdf: str, shown: int = 8) -> None:

@@ -14,6 +14,7 @@ include: "rules/ct.smk"
 include: "rules/fingerprint.smk"
 include: "rules/figures.smk"
 include: "rules/invmm.smk"
+include: "rules/claims.smk"
 
 
 rule all:
@@ -26,3 +27,5 @@ rule all:
         FINGERPRINT_OUTPUTS,
         "results/generators/summary.csv",
         expand("results/figures/invmm/{generator}.{ext}", generator=INVMM_GENERATORS, ext=FIGURE_FORMATS),
+        expand("results/claims/{encoder}.md", encoder=ENCODERS),
+        rules.publish_results.output,

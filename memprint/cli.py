@@ -154,7 +154,7 @@ def build_parser() -> argparse.ArgumentParser:
     inv.add_argument("--model", required=True, help="a UNet2DModel folder, or a zoo DDPM checkpoint (.pt)")
     inv.add_argument("--images", required=True, help="image-set .h5 (e.g. the training set)")
     inv.add_argument("--out", required=True, help="CSV of scores")
-    inv.add_argument("--limit", type=int, default=None, help="score the first N images")
+    inv.add_argument("--limit", type=int, default=None, help="score a class-stratified subset of N images (seeded)")
     inv.add_argument("--similarity", default="pixel_correlation", help="pixel_correlation or sscd:FILE")
     inv.add_argument("--max-steps", type=int, default=2000)
     inv.add_argument("--ddim-steps", type=int, default=200)

@@ -199,16 +199,26 @@ class LayerReference:
                                              self.settings.distance, device)
         return cells, dist
 
-    def score(self, generated: np.ndarray, device: torch.device | None = None, layer: str = "") -> CTResult:
-        """C_T of generated samples Q against this reference's T and P."""
-        k = len(self.centers)
-        tau = self.settings.tau_for(max(len(generated), 1))
-        if self.undefined:
-            return CTResult(float("nan"), tau, 0, [], [], [], [], warning=self.warning)
+    def generated_distances(self, generated: np.ndarray, device: torch.device | None = None,
+                            layer: str = "") -> tuple[np.ndarray, np.ndarray]:
+        """Q's cells and nearest-training distances: the only search over T a generated set needs."""
         where = f" (layer {layer})" if layer else ""
         generated = _check_matrix(generated, "generated embeddings", layer,
                                   width=self.pca_mean.shape[0] if self.pca_mean is not None else self.train.shape[1])
-        gen_cells, gen_dist = self._cells_and_distances(self.project(generated), "generated", device, where)
+        return self._cells_and_distances(self.project(generated), "generated", device, where)
+
+    def score(self, generated: np.ndarray, device: torch.device | None = None, layer: str = "") -> CTResult:
+        """C_T of generated samples Q against this reference's T and P."""
+        if self.undefined:
+            tau = self.settings.tau_for(max(len(generated), 1))
+            return CTResult(float("nan"), tau, 0, [], [], [], [], warning=self.warning)
+        return self.score_distances(*self.generated_distances(generated, device, layer), layer=layer)
+
+    def score_distances(self, gen_cells: np.ndarray, gen_dist: np.ndarray, layer: str = "") -> CTResult:
+        """C_T from Q's cells and distances (``generated_distances``)."""
+        k = len(self.centers)
+        where = f" (layer {layer})" if layer else ""
+        tau = self.settings.tau_for(max(len(gen_cells), 1))
         n_test, n_gen = len(self.test_cells), len(gen_cells)
         test_counts, gen_counts = _counts(self.test_cells, k), _counts(gen_cells, k)
         kept = gen_counts / n_gen > tau

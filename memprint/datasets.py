@@ -13,6 +13,7 @@ import numpy as np
 
 from memprint import MemprintError
 from memprint.io import ImageSet
+from memprint.subsets import stratified_indices
 
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".webp", ".tif", ".tiff"}
 
@@ -33,7 +34,7 @@ def digits_split(test_fraction: float, seed: int) -> tuple[ImageSet, ImageSet]:
         for name, idx in (("train", np.sort(train_idx)), ("test", np.sort(test_idx))))
 
 
-def load_npz(path: str | Path, limit: int | None = None) -> ImageSet:
+def load_npz(path: str | Path) -> ImageSet:
     """An ``.npz`` of uint8 images under ``x`` (or ``arr_0``) with optional labels ``y``."""
     path = Path(path)
     if not path.exists():
@@ -43,9 +44,9 @@ def load_npz(path: str | Path, limit: int | None = None) -> ImageSet:
             key = "x" if "x" in data else "arr_0" if "arr_0" in data else None
             if key is None:
                 raise MemprintError(f"{path}: no 'x' or 'arr_0' array; save images as np.savez(path, x=images, y=labels)")
-            images = data[key][:limit]
-            labels = data["y"][:limit].astype(np.int64) if "y" in data else np.full(len(images), -1, np.int64)
-            names = data["filenames"][:limit].astype(str) if "filenames" in data else None
+            images = data[key]
+            labels = data["y"].astype(np.int64) if "y" in data else np.full(len(images), -1, np.int64)
+            names = data["filenames"].astype(str) if "filenames" in data else None
     except (ValueError, OSError) as err:
         raise MemprintError(f"{path}: not a readable .npz file ({err})") from err
     if images.ndim == 3:
@@ -55,10 +56,10 @@ def load_npz(path: str | Path, limit: int | None = None) -> ImageSet:
     return ImageSet(images, labels, names.astype(object), {"source": str(path.resolve())})
 
 
-def cifar10(split: str, npz: str | None, root: str, limit: int | None = None) -> ImageSet:
+def cifar10(split: str, npz: str | None, root: str) -> ImageSet:
     """CIFAR-10 ``train`` or ``test``: from a local .npz when given, else torchvision (downloads when online)."""
     if npz:
-        imageset = load_npz(npz, limit)
+        imageset = load_npz(npz)
     else:
         from torchvision.datasets import CIFAR10
 
@@ -67,7 +68,7 @@ def cifar10(split: str, npz: str | None, root: str, limit: int | None = None) ->
         except Exception as err:  # torchvision raises URLError, RuntimeError, ... when offline
             raise MemprintError(f"CIFAR-10 could not be downloaded to {root} ({err}); give data.cifar10.{split}_npz, "
                                 "a local .npz with x (N,32,32,3) uint8 and y") from err
-        images, labels = np.asarray(data.data)[:limit], np.asarray(data.targets, np.int64)[:limit]
+        images, labels = np.asarray(data.data), np.asarray(data.targets, np.int64)
         imageset = ImageSet(images, labels, np.array([f"cifar10/{split}/{i}" for i in range(len(images))], object),
                             {"source": "torchvision.datasets.CIFAR10"})
     imageset.attrs["split"] = split
@@ -103,6 +104,20 @@ def load_folder(folder: str | Path) -> ImageSet:
     ids = np.array([p.relative_to(folder).as_posix() for p in files], dtype=object)
     return ImageSet(np.stack(images).astype(np.uint8), labels.astype(np.int64), ids,
                     {"source": str(folder.resolve()), "classes": classes})
+
+
+def subset(imageset: ImageSet, rows: np.ndarray, how: str) -> ImageSet:
+    """The rows ``rows`` of ``imageset``; ``how`` (e.g. the seed and the option that chose them) is recorded."""
+    return ImageSet(imageset.images[rows], imageset.labels[rows], imageset.image_ids[rows],
+                    {**imageset.attrs, "subset": f"{len(rows)} of {len(imageset)} images, {how}"})
+
+
+def limited(imageset: ImageSet, limit: int | None, seed: int, option: str) -> ImageSet:
+    """A seeded, class-stratified subset of ``limit`` images (all of them when ``limit`` is None)."""
+    if limit is None or limit == len(imageset):
+        return imageset
+    rows = stratified_indices(imageset.labels, limit, seed, what=option)
+    return subset(imageset, rows, f"class-stratified, seed {seed} ({option})")
 
 
 DUPLICATE_MARK = "#copy"

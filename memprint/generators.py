@@ -44,7 +44,7 @@ def _noisy_copies(train: ImageSet, n: int, sigma: float, rng: np.random.Generato
     source = rng.integers(0, len(train), size=n)
     x = _to_unit(train.images[source])
     x += rng.normal(0.0, sigma, size=x.shape).astype(np.float32)
-    return _to_uint8(x), train.labels[source]
+    return _to_uint8(x), train.labels[source], source
 
 
 def _gmm(train: ImageSet, n: int, components: int, covariance: str, seed: int):
@@ -57,25 +57,24 @@ def _gmm(train: ImageSet, n: int, components: int, covariance: str, seed: int):
     gmm.fit(flat)
     samples, _ = gmm.sample(n)
     order = np.random.default_rng(seed).permutation(n)  # sklearn returns samples grouped by component
-    return _to_uint8(samples[order].reshape((n,) + train.images.shape[1:])), np.full(n, -1, np.int64)
+    return _to_uint8(samples[order].reshape((n,) + train.images.shape[1:])), np.full(n, -1, np.int64), None
 
 
-def _augmented(spec: dict, source: ImageSet, n: int, rng: np.random.Generator, segment):
+def _augmented(spec: dict, source: ImageSet, n: int, seed: int, rng: np.random.Generator, segment):
     from memprint import augment
+    from memprint.subsets import stratified_indices
 
-    if n > len(source):
-        raise MemprintError(f"{spec['kind']}: {n} samples asked for, the source set has {len(source)} images")
-    idx = np.sort(rng.choice(len(source), size=n, replace=False))
-    images, labels = source.images[idx], source.labels[idx]
     kind = spec["kind"]
+    idx = stratified_indices(source.labels, n, seed, what=f"{kind} samples (its source set)")
+    images, labels = source.images[idx], source.labels[idx]
     if kind == "unaltered":  # the baseline the pathological sets are compared with
-        return images, labels
+        return images, labels, idx
     if kind == "rotate":
-        return augment.rotate(images, float(spec["angle"]), float(spec.get("fill", 0.0))), labels
+        return augment.rotate(images, float(spec["angle"]), float(spec.get("fill", 0.0))), labels, idx
     if kind == "down_up":
-        return augment.down_up(images, int(spec["factor"]), spec.get("up_mode", "bilinear")), labels
+        return augment.down_up(images, int(spec["factor"]), spec.get("up_mode", "bilinear")), labels, idx
     if kind == "patch_shuffle":
-        return augment.patch_shuffle(images, int(spec.get("grid", 4)), rng), labels
+        return augment.patch_shuffle(images, int(spec.get("grid", 4)), rng), labels, idx
     if segment is None:
         raise MemprintError(f"{kind} needs the segmenter's checkpoint")
     masks = segment(images, labels)
@@ -87,7 +86,7 @@ def _augmented(spec: dict, source: ImageSet, n: int, rng: np.random.Generator, s
         photos = (list(load_folder(spec["backgrounds"]).images) if spec.get("backgrounds")
                   else augment.offline_landscapes())
         backgrounds = augment.crop_backgrounds(photos, images.shape, rng)
-    return augment.composite(images, masks, backgrounds), labels
+    return augment.composite(images, masks, backgrounds), labels, idx
 
 
 def sample_generator(name: str, spec: dict, train: ImageSet, n: int, seed: int, source: ImageSet | None = None,
@@ -105,17 +104,20 @@ def sample_generator(name: str, spec: dict, train: ImageSet, n: int, seed: int, 
         return load_samples(name, spec)
     if kind in MODEL_KINDS:
         raise MemprintError(f"generator {name}: {kind} models are sampled in shards (memprint.models.sample_shard)")
+    origin = source if kind in AUGMENT_KINDS and source is not None else train
     if kind in AUGMENT_KINDS:
-        images, labels = _augmented(spec, source if source is not None else train, n, rng, segment)
+        images, labels, rows = _augmented(spec, origin, n, seed, rng, segment)
     elif kind == "kde":
-        images, labels = _noisy_copies(train, n, float(spec["bandwidth"]), rng)
+        images, labels, rows = _noisy_copies(train, n, float(spec["bandwidth"]), rng)
     elif kind == "copier":
-        images, labels = _noisy_copies(train, n, float(spec.get("noise", 0.0)), rng)
+        images, labels, rows = _noisy_copies(train, n, float(spec.get("noise", 0.0)), rng)
     elif kind == "gmm":
-        images, labels = _gmm(train, n, int(spec["components"]), spec.get("covariance", "full"), seed)
+        images, labels, rows = _gmm(train, n, int(spec["components"]), spec.get("covariance", "full"), seed)
     else:
         raise MemprintError(f"generator {name}: unknown kind {kind!r}; use one of {GENERATOR_KINDS}")
     ids = np.array([f"{name}/{i}" for i in range(n)], dtype=object)
     attrs = {"source": f"generator:{kind}", "generator": name, "generator_spec": spec, "seed": seed,
              "train_sha256": train.content_hash()}
+    if rows is not None:  # which real image each sample was made from: ground truth for copy finding
+        attrs["made_from_ids"] = [str(i) for i in origin.image_ids[rows]]
     return ImageSet(images, labels, ids, attrs)

@@ -262,8 +262,9 @@ def gather_shards(shards: list[ImageSet]) -> ImageSet:
 
 
 def load_samples(name: str, spec: dict) -> ImageSet:
-    """Existing samples (folder or .npz), the first ``samples`` of them when that many are asked for."""
+    """Existing samples (folder or .npz); ``samples``: a seeded (class-stratified when labelled) subset."""
     from memprint.datasets import load_folder, load_npz
+    from memprint.subsets import stratified_indices
 
     path = Path(spec["path"])
     if path.is_dir():
@@ -276,7 +277,7 @@ def load_samples(name: str, spec: dict) -> ImageSet:
     if wanted and wanted > len(imageset):
         raise MemprintError(f"generator {name}: {wanted} samples asked for, {path} holds {len(imageset)}; "
                             "lower samples or add images")
-    keep = slice(0, wanted or len(imageset))
+    keep = stratified_indices(imageset.labels, wanted or len(imageset), int(spec.get("seed", 0)), f"generator {name}")
     attrs = {"source": f"samples:{path.resolve()}", "generator": name, "generator_spec": spec,
              "weights_used": "none (existing samples)"}
     return ImageSet(imageset.images[keep], imageset.labels[keep], imageset.image_ids[keep], attrs)

@@ -23,11 +23,22 @@ def save_figure(fig, png: str | Path, pdf: str | Path, footnote: str) -> None:
     plt.close(fig)
 
 
+def _curve_lines(curves: pd.DataFrame, ax, legend: bool) -> None:
+    """One line per generator, with its 95% interval as a band where the curves carry ``ct_low``/``ct_high``."""
+    palette = dict(zip(curves["generator"].unique(), sns.color_palette("husl", curves["generator"].nunique())))
+    sns.lineplot(data=curves, x="layer", y="ct", hue="generator", marker="o", markersize=4, palette=palette, ax=ax,
+                 legend=legend)
+    if {"ct_low", "ct_high"} <= set(curves.columns):
+        for generator, block in curves.groupby("generator", sort=False):
+            ax.fill_between(block["layer"], block["ct_low"], block["ct_high"], color=palette[generator], alpha=0.2,
+                            lw=0)
+
+
 def plot_ct_curves(curves: pd.DataFrame, png, pdf, title: str, footnote: str) -> None:
-    """C_T against layer, one line per generator (columns generator, layer, ct)."""
+    """C_T against layer, one line per generator (columns generator, layer, ct; bands: ct_low, ct_high)."""
     sns.set_theme(style="whitegrid", context="paper")
     fig, ax = plt.subplots(figsize=(7, 4.2))
-    sns.lineplot(data=curves, x="layer", y="ct", hue="generator", marker="o", ax=ax)
+    _curve_lines(curves, ax, legend=True)
     ax.axhline(0.0, color="0.3", lw=0.8, ls="--")
     ax.set(xlabel="layer (0 = patch embedding, i = output of block i)", ylabel="C_T  (< 0: data copying)",
            title=title)
@@ -115,7 +126,7 @@ def plot_ct_panels(panels: dict[str, pd.DataFrame], png, pdf, title: str, footno
     sns.set_theme(style="whitegrid", context="paper")
     fig, axes = plt.subplots(1, len(panels), figsize=(5.2 * len(panels), 4.2), squeeze=False)
     for k, (ax, (name, curves)) in enumerate(zip(axes[0], panels.items())):
-        sns.lineplot(data=curves, x="layer", y="ct", hue="generator", marker="o", ax=ax, legend=k == len(panels) - 1)
+        _curve_lines(curves, ax, legend=k == len(panels) - 1)
         ax.axhline(0.0, color="0.3", lw=0.8, ls="--")
         ax.set(xlabel="layer", ylabel="C_T  (< 0: data copying)", title=name)
         ax.set_xticks(sorted(curves["layer"].unique()))

@@ -96,24 +96,41 @@ def read_csv_provenance(path: str | Path) -> dict:
 
 # --------------------------------------------------------------------------------------------- image sets
 
-def make_data(data: dict, train_out: str, test_out: str) -> None:
-    """The training set T and test set P from the configured source."""
-    source = data["source"]
+def make_data(data: dict, train_out: str, test_out: str, heldout_out: str | None = None) -> None:
+    """The training set T, the test set P and (``data.heldout``) real images in neither: seeded, stratified."""
+    source, seed = data["source"], data["seed"]
+    limits = {}
     if source == "digits":
-        train, test = datasets.digits_split(data["test_fraction"], data["seed"])
+        train, test = datasets.digits_split(data["test_fraction"], seed)
     elif source == "cifar10":
         cfg = data["cifar10"]
-        train = datasets.cifar10("train", cfg.get("train_npz"), cfg.get("root", "results/downloads"), cfg.get("train_limit"))
-        test = datasets.cifar10("test", cfg.get("test_npz"), cfg.get("root", "results/downloads"), cfg.get("test_limit"))
+        root = cfg.get("root", "results/downloads")
+        train, test = datasets.cifar10("train", cfg.get("train_npz"), root), datasets.cifar10("test", cfg.get("test_npz"), root)
+        limits = {"train": cfg.get("train_limit"), "test": cfg.get("test_limit")}
     elif source == "folder":
         train, test = datasets.load_folder(data["folder"]["train"]), datasets.load_folder(data["folder"]["test"])
     else:
         raise MemprintError(f"data.source {source!r} is unknown; use digits, cifar10 or folder")
+    train = datasets.limited(train, limits.get("train"), seed, f"data.{source}.train_limit")
+    test_source, test = test, datasets.limited(test, limits.get("test"), seed + 1, f"data.{source}.test_limit")
     if data.get("duplicates"):
         train = datasets.with_duplicates(train, **data["duplicates"])
+    heldout = None
+    if heldout_out:
+        in_test = set(test.image_ids.tolist())
+        rest = np.flatnonzero([i not in in_test for i in test_source.image_ids.tolist()])
+        if len(rest) < data["heldout"]:
+            raise MemprintError(f"data.heldout: {data['heldout']} images asked for, the test source has {len(rest)} "
+                                f"left after P; lower data.heldout or set data.{source}.test_limit")
+        rows = datasets.stratified_indices(test_source.labels[rest], data["heldout"], seed + 2, "data.heldout")
+        heldout = datasets.subset(test_source, rest[rows], f"class-stratified, seed {seed + 2}, in neither T nor P")
+        heldout.attrs["split"] = "heldout"
     write_imageset(train_out, train)
     write_imageset(test_out, test)
-    log.info("train: %d images %s, test: %d images", len(train), train.images.shape[1:], len(test))
+    if heldout is not None:
+        write_imageset(heldout_out, heldout)
+    log.info("train: %d images %s, test: %d images, held out: %d", len(train), train.images.shape[1:], len(test),
+             0 if heldout is None else len(heldout))
 
 
 def make_generator_samples(name: str, spec: dict, train_path: str | None, out: str, source_path: str | None = None,
@@ -348,11 +365,30 @@ def load_ct_reference(path: str, train: Embeddings) -> tuple[list[LayerReference
     return refs, settings
 
 
-def score_layers(refs: list[LayerReference], names: list[str], generated: list[np.ndarray], dev) -> pd.DataFrame:
-    rows = []
+def score_layers(refs: list[LayerReference], names: list[str], generated: list[np.ndarray], dev,
+                 bootstrap: dict | None = None) -> tuple[pd.DataFrame, np.ndarray | None]:
+    """One row per layer; ``bootstrap`` ({replicates, seed, generator}) adds 95% intervals (``ct_low``,
+    ``ct_high``) and returns the (replicates, layers) bootstrap curves, else None."""
+    from memprint.ct_interval import bootstrap_ct, percentile_interval, resample_counts
+
+    rows, curves = [], []
+    if bootstrap:
+        test_counts = resample_counts(len(refs[0].test_cells), bootstrap["replicates"], bootstrap["seed"], "test")
+        gen_counts = resample_counts(len(generated[0]), bootstrap["replicates"], bootstrap["seed"],
+                                     f"generated:{bootstrap['generator']}")
     for index, (name, ref, q) in enumerate(zip(names, refs, generated)):
-        result = ref.score(q, dev, layer=name)
-        rows.append({"layer": index, "layer_name": name, "ct": result.ct, "tau": result.tau,
+        if ref.undefined:
+            result, replicate = ref.score(q, dev, layer=name), np.full(len(test_counts) if bootstrap else 0, np.nan)
+        else:
+            cells, dist = ref.generated_distances(q, dev, layer=name)
+            result = ref.score_distances(cells, dist, layer=name)
+            replicate = bootstrap_ct(ref, cells, dist, test_counts, gen_counts) if bootstrap else None
+        row = {"layer": index, "layer_name": name, "ct": result.ct}
+        if bootstrap:
+            curves.append(replicate)
+            row["ct_low"], row["ct_high"] = (float(v) for v in percentile_interval(replicate)) if np.isfinite(
+                replicate).any() else (np.nan, np.nan)
+        rows.append({**row, "tau": result.tau,
                      "cells_used": result.cells_used, "cells": len(result.z_per_cell),
                      "n_test": len(ref.test_cells), "n_generated": len(q),
                      "min_generated_in_used_cell": min((g for g, z in zip(result.generated_per_cell, result.z_per_cell)
@@ -360,16 +396,28 @@ def score_layers(refs: list[LayerReference], names: list[str], generated: list[n
                      "generated_per_cell": json.dumps(result.generated_per_cell),
                      "test_per_cell": json.dumps(result.test_per_cell),
                      "z_per_cell": json.dumps(result.z_per_cell), "warning": result.warning})
-    return pd.DataFrame(rows)
+    return pd.DataFrame(rows), (np.stack(curves, axis=1) if bootstrap else None)
 
 
-def ct_curve(reference: str, train_emb: str, generated_emb: str, out: str, device: str = "auto") -> None:
-    """The C_T-layer curve of one generated set: one CSV row per layer."""
+def ct_curve(references: list[str], train_emb: str, generated_emb: str, curve_outs: list[str],
+             replicate_outs: list[str], generator: str, intervals: dict, device: str = "auto") -> None:
+    """The C_T-layer curve of one generated set under each C_T setting (one reference file each): one CSV row
+    per layer with its 95% bootstrap interval, and the bootstrap replicate curves the claims table uses."""
+    import h5py
+
     train, generated = read_embeddings(train_emb), read_embeddings(generated_emb)
-    refs, settings = load_ct_reference(reference, train)
-    df = score_layers(refs, train.layer_names, generated.layers, resolve_device(device))
-    write_csv(df, out, {"generated_embeddings": generated_emb, "ct_settings": settings.__dict__,
-                        **{k: generated.attrs.get(k) for k in ("weights_source", "weights_sha256", "imageset_sha256")}})
+    dev = resolve_device(device)
+    for reference, out, replicates_out in zip(references, curve_outs, replicate_outs, strict=True):
+        refs, settings = load_ct_reference(reference, train)
+        df, replicates = score_layers(refs, train.layer_names, generated.layers, dev, {**intervals, "generator": generator})
+        meta = {"generator": generator, "generated_embeddings": generated_emb, "ct_settings": settings.__dict__,
+                "interval": f"95% percentile bootstrap of P and Q over fixed cells ({intervals['replicates']} "
+                            f"replicates, seed {intervals['seed']})",
+                **{k: generated.attrs.get(k) for k in ("weights_source", "weights_sha256", "imageset_sha256")}}
+        with atomic_path(replicates_out) as tmp, h5py.File(tmp, "w", locking=False) as f:
+            f.create_dataset("ct", data=replicates, fletcher32=True)
+            f.attrs.update(h5_attrs(provenance(layer_names=train.layer_names, **meta)))
+        write_csv(df, out, meta)
 
 
 def _protocol_sets(n: int, protocol: dict):
@@ -382,22 +430,24 @@ def _protocol_sets(n: int, protocol: dict):
             yield split, "reference", idx
 
 
-def fingerprint_curves(reference: str, train_emb: str, generated_emb: str, encoder: str, generator: str,
-                       architecture: str, run: str, protocol: dict, out: str, device: str = "auto") -> None:
-    """C_T-layer curves of one generator's target and reference sets over the protocol's seeded splits."""
+def fingerprint_curves(references: list[str], train_emb: str, generated_emb: str, encoder: str, generator: str,
+                       architecture: str, run: str, protocol: dict, outs: list[str], device: str = "auto") -> None:
+    """C_T-layer curves of one generator's target and reference sets over the protocol's seeded splits, under
+    each C_T setting (one reference file and one output each)."""
     train, generated = read_embeddings(train_emb), read_embeddings(generated_emb)
-    refs, settings = load_ct_reference(reference, train)
     dev = resolve_device(device)
-    frames = []
-    for split, role, idx in _protocol_sets(len(generated.image_ids), protocol):
-        started = time.perf_counter()
-        df = score_layers(refs, train.layer_names, [layer[idx] for layer in generated.layers], dev)
-        frames.append(df[["layer", "layer_name", "ct"]].assign(
-            encoder=encoder, generator=generator, architecture=architecture, run=run, split=split, role=role,
-            set_size=len(idx), n_samples=len(generated.image_ids), seconds=time.perf_counter() - started))
-    write_csv(pd.concat(frames, ignore_index=True), out,
-              {"generated_embeddings": generated_emb, "ct_settings": settings.__dict__, "protocol": protocol,
-               **{k: generated.attrs.get(k) for k in ("weights_source", "weights_sha256")}})
+    for reference, out in zip(references, outs, strict=True):
+        refs, settings = load_ct_reference(reference, train)
+        frames = []
+        for split, role, idx in _protocol_sets(len(generated.image_ids), protocol):
+            started = time.perf_counter()
+            df, _ = score_layers(refs, train.layer_names, [layer[idx] for layer in generated.layers], dev)
+            frames.append(df[["layer", "layer_name", "ct"]].assign(
+                encoder=encoder, generator=generator, architecture=architecture, run=run, split=split, role=role,
+                set_size=len(idx), n_samples=len(generated.image_ids), seconds=time.perf_counter() - started))
+        write_csv(pd.concat(frames, ignore_index=True), out,
+                  {"generated_embeddings": generated_emb, "ct_settings": settings.__dict__, "protocol": protocol,
+                   **{k: generated.attrs.get(k) for k in ("weights_source", "weights_sha256")}})
 
 
 def fingerprint_statistics(imageset_paths: dict[str, str], architectures: dict[str, str], runs: dict[str, str],
@@ -425,9 +475,10 @@ def fingerprint_statistics(imageset_paths: dict[str, str], architectures: dict[s
         return values, time.perf_counter() - started
 
     test_features, test_seconds = features("test", test_path)
-    rows = []
+    rows, data = [], {}
     for name, path in imageset_paths.items():
-        images = read_imageset(path).images
+        imageset = read_imageset(path)
+        images, data[name] = imageset.images, imageset.attrs.get("content_sha256")
         all_features, feature_seconds = features(name, path)
         for split, role, idx in _protocol_sets(len(images), protocol):
             started = time.perf_counter()
@@ -437,11 +488,14 @@ def fingerprint_statistics(imageset_paths: dict[str, str], architectures: dict[s
                          "seconds": time.perf_counter() - started + feature_seconds * len(idx) / len(images)})
         log.info("%s: statistics of %d sets", name, sum(r["generator"] == name for r in rows))
     table = pd.DataFrame(rows)
-    space = (f"FID InceptionV3 {inception} (sha256 {sha256_file(inception)})" if network is not None else
-             f"last layer of {read_embeddings(embeddings['test']).attrs.get('encoder_id', 'the encoder')} "
-             f"({read_embeddings(embeddings['test']).attrs.get('weights_source')})")
+    if network is not None:
+        space = f"FID InceptionV3 {inception} (sha256 {sha256_file(inception)})"
+    else:
+        attrs = read_embeddings(embeddings["test"]).attrs
+        space = (f"last layer of encoder {encoder} (weights {attrs.get('weights_source')}, "
+                 f"sha256 {attrs.get('weights_sha256')})")
     write_csv(table, out, {"protocol": protocol, "fid_features": space, "features_encoder": encoder, "test_set": test_path,
-                           "test_feature_seconds": test_seconds, "device": str(dev)})
+                           "imagesets_sha256": data, "test_feature_seconds": test_seconds, "device": str(dev)})
     return table
 
 
@@ -463,7 +517,8 @@ def fingerprint_classifier(name: str, spec: dict, imageset_paths: dict[str, str]
 
     dev = resolve_device(device)
     labels = sorted(set(architectures.values()))
-    sets = {gen: read_imageset(path).images for gen, path in imageset_paths.items()}
+    imagesets = {gen: read_imageset(path) for gen, path in imageset_paths.items()}
+    sets = {gen: imageset.images for gen, imageset in imagesets.items()}
     n = {len(images) for images in sets.values()}
     if len(n) != 1:
         raise MemprintError(f"classifier baseline {name}: generators hold different numbers of samples {sorted(n)}; "
@@ -487,7 +542,9 @@ def fingerprint_classifier(name: str, spec: dict, imageset_paths: dict[str, str]
                      np.mean([labels[v[0]] == architectures[g] for g, v in votes.items()]))
     table = pd.DataFrame(rows)
     write_csv(table, out, {"classifier": name, "spec": spec, "weights_used": weights_used, "protocol": protocol,
-                           "labels": labels, "device": str(dev)})
+                           "training_seeds": "protocol seed + split", "labels": labels,
+                           "imagesets_sha256": {gen: s.attrs.get("content_sha256") for gen, s in imagesets.items()},
+                           "device": str(dev)})
     return table
 
 
@@ -512,7 +569,9 @@ def fingerprint_table(curve_files: list[str], statistics_file: str, classifier_f
         roc,
     )
 
-    curves = pd.concat([read_csv(path) for path in curve_files], ignore_index=True)
+    curve_tables = [read_csv(path) for path in curve_files]
+    curves = pd.concat(curve_tables, ignore_index=True)
+    curve_file_of = {table["encoder"].iloc[0]: path for table, path in reversed(list(zip(curve_tables, curve_files)))}
     statistics = read_csv(statistics_file)
     feature_sets = {f"C_T-layer ({encoder})": curve_matrix(block) for encoder, block in curves.groupby("encoder")}
     stat_columns = [c for c in statistics.columns if c.startswith(("mean_c", "std_c")) or c == "fid"]
@@ -571,8 +630,13 @@ def fingerprint_table(curve_files: list[str], statistics_file: str, classifier_f
 
     table["wall_seconds_one_split"] = table.apply(wall, axis=1)
     open_curves = pd.concat(open_tables, ignore_index=True)
+    first_curve = {encoder: read_csv_provenance(path) for encoder, path in curve_file_of.items()}
     meta = {"curve_files": curve_files, "statistics": statistics_file, "classifiers": classifier_files,
+            "encoder_weights": {encoder: f"{m.get('weights_source')} (sha256 {m.get('weights_sha256')})"
+                                for encoder, m in first_curve.items()},
+            "protocol": next(iter(first_curve.values())).get("protocol"),
             "layers": "1..L (layer 0 left out)", "interval": "95% percentile bootstrap over generators (2000)",
+            "bootstrap_seed": seed,
             "wall_seconds_one_split": "split 0: building its database and matching its targets, fixed costs "
                                       "(T and P embeddings, C_T reference, P's features) included; embedding time "
                                       "from the embed jobs' benchmark files (process start included), prorated "
@@ -618,7 +682,8 @@ def _curves_with_provenance(curve_files: list[str]) -> tuple[pd.DataFrame, str]:
     frames = [read_csv(path).assign(generator=Path(path).stem) for path in curve_files]
     meta = read_csv_provenance(curve_files[0])
     settings = meta.get("ct_settings", {})
-    footnote = (f"weights: {meta.get('weights_source')} (sha256 {str(meta.get('weights_sha256'))[:12]}); "
+    footnote = (f"bands: {meta['interval']}; " if meta.get("interval") else "") + (
+                f"weights: {meta.get('weights_source')} (sha256 {str(meta.get('weights_sha256'))[:12]}); "
                 f"C_T cells={settings.get('cells')}, distance={settings.get('distance')}, pca={settings.get('pca_dim')}")
     return pd.concat(frames, ignore_index=True), footnote
 
@@ -639,16 +704,23 @@ def figure_curve_similarity(curve_files: list[str], encoder: str, architectures:
 
     curves, footnote = _curves_with_provenance(curve_files)
     similarity = similarity_matrix(curves)
+    seed = 0
     try:
-        stat = intra_minus_inter(similarity, architectures)
+        stat = intra_minus_inter(similarity, architectures, seed=seed)
         headline = (f"intra - inter architecture: {stat['intra_minus_inter']:.3f} "
                     f"[{stat['ci_low']:.3f}, {stat['ci_high']:.3f}]")
     except MemprintError as err:
         stat, headline = {"intra_minus_inter": None, "reason": str(err)}, "intra - inter: n/a (one generator per architecture)"
     write_csv(pd.DataFrame([{"encoder": encoder, **stat}]), statistic_out,
-              {"curve_files": curve_files, "interval": "95% percentile bootstrap over generators (2000)"})
+              {"curve_files": curve_files, "interval": "95% percentile bootstrap over generators (2000)",
+               "bootstrap_seed": seed})
     plot_similarity_heatmap(similarity, png, pdf, f"C_T-layer curve cosine similarity (layers 1..L), {encoder}\n"
                             f"{headline}", footnote, architectures)
+
+
+def _fingerprint_footnote(path: str) -> str:
+    meta = read_csv_provenance(path)
+    return f"data: {path}; encoder weights: {meta.get('encoder_weights')}; protocol: {meta.get('protocol')}"
 
 
 def figure_fingerprint_confusion(matches_file: str, png: str, pdf: str) -> None:
@@ -660,7 +732,7 @@ def figure_fingerprint_confusion(matches_file: str, png: str, pdf: str) -> None:
     closed = closed[closed["set_size"] == closed["set_size"].max()]
     closed = closed[closed["matching"].isin(["combined", "majority vote"])]
     plot_confusion(closed, png, pdf, f"fingerprint confusion, {closed['set_size'].max()} reference images, all splits",
-                   f"data: {matches_file}")
+                   _fingerprint_footnote(matches_file))
 
 
 def figure_fingerprint_open_set(open_set_file: str, png: str, pdf: str) -> None:
@@ -670,7 +742,66 @@ def figure_fingerprint_open_set(open_set_file: str, png: str, pdf: str) -> None:
     curves = read_csv(open_set_file)
     curves = curves[curves["set_size"] == curves["set_size"].max()]
     plot_open_set(curves, png, pdf, f"open-set rejection, {curves['set_size'].max()} reference images",
-                  f"data: {open_set_file}; known: the target's architecture in the database; unknown: removed")
+                  f"{_fingerprint_footnote(open_set_file)}; known: the target's architecture in the database; "
+                  "unknown: removed")
+
+
+# -------------------------------------------------------------------------------------------- claims, docs
+
+def claims(curve_files: dict[str, dict[str, dict[str, str]]], specs: dict[str, dict], architectures: dict[str, str],
+           baseline: str | None, fingerprint_files: dict[str, list[str]], statistics_file: str | None, seed: int,
+           csv_out: str, markdown_out: str) -> pd.DataFrame:
+    """The claims table: ``curve_files`` maps each C_T setting to generator -> {curve, replicates} files,
+    ``fingerprint_files`` each setting to its fingerprint curve files (empty without a fingerprint protocol)."""
+    import h5py
+
+    from memprint.claims import Curve, claims_markdown, claims_table
+
+    statistics = read_csv(statistics_file) if statistics_file else None
+    tables = []
+    for setting, generators in curve_files.items():
+        curves = {}
+        for generator, files in generators.items():
+            with h5py.File(files["replicates"], "r", locking=False) as f:
+                replicates = f["ct"][()]
+            curves[generator] = Curve(read_csv(files["curve"])["ct"].to_numpy(float), replicates)
+        described = read_csv_provenance(next(iter(generators.values()))["curve"])["ct_settings"]
+        fingerprints = (pd.concat([read_csv(p) for p in fingerprint_files[setting]], ignore_index=True)
+                        if fingerprint_files.get(setting) else None)
+        table = claims_table(curves, specs, architectures, baseline, fingerprints, statistics, seed)
+        tables.append(table.assign(setting=f"{setting} ({described['cells']} cells, PCA {described['pca_dim']}, "
+                                           f"{described['distance']})"))
+    table = pd.concat(tables, ignore_index=True)
+    meta = {"baseline": baseline, "seed": seed, "curve_files": curve_files, "statistics": statistics_file,
+            "verdicts": "confirmed: 95% interval on the claimed side of 0; contradicted: on the other side; else "
+                        "inconclusive"}
+    write_csv(table, csv_out, meta)
+    with atomic_path(markdown_out) as tmp:
+        Path(tmp).write_text(claims_markdown(table))
+    return table
+
+
+def publish_results(files: dict[str, str], benchmark_folder: str, folder: str, summary_out: str) -> None:
+    """Copy a run's tables and PNG figures to ``folder`` (committed documentation) with a timing table per
+    stage: every job's benchmark file under ``benchmark_folder``, summed per rule."""
+    import shutil
+
+    for name, path in files.items():
+        with atomic_path(Path(folder) / name) as tmp:
+            shutil.copyfile(path, tmp)
+    seconds: dict[str, list[float]] = {}
+    for path in sorted(Path(benchmark_folder).rglob("*.tsv")):
+        rule = path.relative_to(benchmark_folder).parts[0].removesuffix(".tsv")
+        seconds.setdefault(rule, []).append(_benchmark_seconds(path))
+    lines = ["| stage (rule) | jobs | seconds, all jobs | seconds, largest job |", "| --- | --- | --- | --- |"]
+    lines += [f"| {rule} | {len(v)} | {sum(v):.0f} | {max(v):.0f} |"
+              for rule, v in sorted(seconds.items(), key=lambda kv: -sum(kv[1]))]
+    total = sum(sum(v) for v in seconds.values())
+    lines.append(f"| all | {sum(len(v) for v in seconds.values())} | {total:.0f} | |")
+    with atomic_path(summary_out) as tmp:
+        Path(tmp).write_text("Job times from the run's benchmark files (process start-up included; jobs ran one "
+                             "after another on 2 cores, so the wall time is close to the total).\n\n"
+                             + "\n".join(lines) + "\n")
 
 
 # --------------------------------------------------------------------------------------------------- InvMM
@@ -678,7 +809,8 @@ def figure_fingerprint_open_set(open_set_file: str, png: str, pdf: str) -> None:
 def invmm_shard(name: str, spec: dict, weights: str, images_path: str, invmm: dict, shard: int, out: str,
                 encoder_weights: str | None = None, device: str = "auto", batch_size: int = 64) -> pd.DataFrame:
     """InvMM scores of one shard of the scored images (the image set's originals, extra duplicate copies left
-    out, the first ``invmm['limit']``), with whether each image was duplicated in T."""
+    out; ``invmm['limit']``: a class-stratified subset seeded by the InvMM seed), with whether each image was
+    duplicated in T."""
     from diffusers import DDPMScheduler
 
     from memprint.invmm import InvMMSettings, invert, make_similarity
@@ -687,7 +819,10 @@ def invmm_shard(name: str, spec: dict, weights: str, images_path: str, invmm: di
     dev = resolve_device(device)
     imageset = read_imageset(images_path)
     originals = [i for i, image_id in enumerate(imageset.image_ids) if datasets.DUPLICATE_MARK not in image_id]
-    originals = originals[:invmm.get("limit")]
+    if invmm.get("limit") and invmm["limit"] < len(originals):
+        seed = invmm.get("settings", {}).get("seed", 0)
+        originals = np.array(originals)[datasets.stratified_indices(imageset.labels[originals], invmm["limit"], seed,
+                                                                    "invmm.limit")].tolist()
     start, stop = shard_bounds(len(originals), invmm["shards"], shard)
     duplicated = set(json.loads(imageset.attrs.get("duplicated_ids") or "[]"))
     unet, schedule, identity = load_diffusion(spec, weights)
@@ -706,7 +841,8 @@ def invmm_shard(name: str, spec: dict, weights: str, images_path: str, invmm: di
     seconds = time.perf_counter() - started
     table = pd.DataFrame(rows)
     write_csv(table, out, {"generator": name, "weights_used": identity, "similarity": similarity.name,
-                           "settings": settings.__dict__, "images": images_path, "shard": f"{shard}/{invmm['shards']}",
+                           "settings": settings.__dict__, "images": images_path,
+                           "images_sha256": imageset.attrs.get("content_sha256"), "shard": f"{shard}/{invmm['shards']}",
                            "seconds": seconds, "seconds_per_image": seconds / max(len(rows), 1),
                            "batch_size": batch_size, "device": str(dev)})
     return table

@@ -87,6 +87,9 @@ if "zoo" in config:
         raise WorkflowError(f"config error at generators: {sorted(_clash)} also name zoo generators; rename them")
     config["generators"].update(_zoo)
 for _name, _spec in config["generators"].items():
+    if _spec.get("source") == "heldout" and not config["data"]["heldout"]:
+        raise WorkflowError(f"config error at generators.{_name}.source: heldout needs data.heldout (how many real "
+                            "images in neither T nor P to set aside); set it or use source train or test")
     for _key in ("path", "checkpoint", "file"):
         if _key in _spec:
             _require_file(_spec[_key], f"generators.{_name}.{_key}")
@@ -103,6 +106,9 @@ if "invmm" in config:
         _require_file(_similarity.get("file", ""), "invmm.similarity.file")
     if _similarity["kind"] == "encoder" and _similarity.get("encoder") not in config["encoders"]:
         raise WorkflowError(f"config error at invmm.similarity.encoder: name one of {sorted(config['encoders'])}")
+if config["claims"]["baseline"] not in (None, *GENERATORS):
+    raise WorkflowError(f"config error at claims.baseline: {config['claims']['baseline']!r} is not a generator; name "
+                        "one of generators (or a zoo generator such as dcgan_s0_e20)")
 if not GENERATORS:
     raise WorkflowError("config error at generators: no generator configured; add one under generators or a zoo")
 ZOO_MODELS = list(config.get("zoo", {}).get("models", {}))

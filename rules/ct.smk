@@ -1,3 +1,6 @@
+CT_VARIANTS = list(config["ct_variants"])
+
+
 rule ct_reference:
     """Per layer: KMeans cells fit on T, P's cells and nearest-training distances (shared by all generators)."""
     input:
@@ -19,30 +22,6 @@ rule ct_reference:
         CONDA_ENV
     script:
         "../workflow_scripts/ct_reference.py"
-
-
-rule ct_curve:
-    """The C_T-layer curve of one generator: one row per layer."""
-    input:
-        reference="results/ct/{encoder}/reference.h5",
-        train="results/embeddings/{encoder}/train.h5",
-        generated="results/embeddings/{encoder}/{generator}.h5",
-    output:
-        "results/ct/{encoder}/{generator}.csv",
-    log:
-        "logs/ct_curve/{encoder}/{generator}.log",
-    benchmark:
-        "results/benchmarks/ct_curve/{encoder}/{generator}.tsv"
-    resources:
-        mem_mb=2000,
-        runtime=30,
-    conda:
-        CONDA_ENV
-    script:
-        "../workflow_scripts/ct_curve.py"
-
-
-CT_VARIANTS = list(config["ct_variants"])
 
 
 rule ct_reference_variant:
@@ -68,18 +47,26 @@ rule ct_reference_variant:
         "../workflow_scripts/ct_reference.py"
 
 
-rule ct_curve_variant:
-    """One generator's C_T-layer curve under one more C_T setting."""
+rule ct_curve:
+    """One generator's C_T-layer curve with 95% bootstrap intervals under ``ct:`` and every ``ct_variants``
+    setting (one job: the embeddings are read once)."""
     input:
-        reference="results/ct_variants/{variant}/{encoder}/reference.h5",
+        references=["results/ct/{encoder}/reference.h5"]
+        + expand("results/ct_variants/{variant}/{{encoder}}/reference.h5", variant=CT_VARIANTS),
         train="results/embeddings/{encoder}/train.h5",
         generated="results/embeddings/{encoder}/{generator}.h5",
     output:
-        "results/ct_variants/{variant}/{encoder}/{generator}.csv",
+        curves=["results/ct/{encoder}/{generator}.csv"]
+        + expand("results/ct_variants/{variant}/{{encoder}}/{{generator}}.csv", variant=CT_VARIANTS),
+        replicates=["results/ct/{encoder}/{generator}.bootstrap.h5"]
+        + expand("results/ct_variants/{variant}/{{encoder}}/{{generator}}.bootstrap.h5", variant=CT_VARIANTS),
+    params:
+        intervals=canonical(config["intervals"]),
+        generator=lambda wc: wc.generator,
     log:
-        "logs/ct_curve_variant/{variant}/{encoder}/{generator}.log",
+        "logs/ct_curve/{encoder}/{generator}.log",
     benchmark:
-        "results/benchmarks/ct_curve_variant/{variant}/{encoder}/{generator}.tsv"
+        "results/benchmarks/ct_curve/{encoder}/{generator}.tsv"
     resources:
         mem_mb=2000,
         runtime=30,

@@ -3,6 +3,7 @@ rule make_data:
     output:
         train="results/imagesets/train.h5",
         test="results/imagesets/test.h5",
+        **({"heldout": "results/imagesets/heldout.h5"} if config["data"]["heldout"] else {}),
     params:
         data=canonical(config["data"]),
     log:

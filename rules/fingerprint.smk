@@ -60,13 +60,16 @@ rule fetch_classifier_weights:
 
 
 rule fingerprint_curves:
-    """C_T-layer curves of the protocol's target and reference sets of one generator, every split."""
+    """C_T-layer curves of the protocol's target and reference sets of one generator, every split, under ``ct:``
+    (Table 1) and every ``ct_variants`` setting (the claims table)."""
     input:
-        reference="results/ct/{encoder}/reference.h5",
+        references=["results/ct/{encoder}/reference.h5"]
+        + expand("results/ct_variants/{variant}/{{encoder}}/reference.h5", variant=CT_VARIANTS),
         train="results/embeddings/{encoder}/train.h5",
         generated="results/embeddings/{encoder}/{generator}.h5",
     output:
-        "results/fingerprint/{encoder}/curves/{generator}.csv",
+        curves=["results/fingerprint/{encoder}/curves/{generator}.csv"]
+        + expand("results/fingerprint_variants/{variant}/{{encoder}}/curves/{{generator}}.csv", variant=CT_VARIANTS),
     params:
         architecture=lambda wc: ARCHITECTURES[wc.generator],
         run=lambda wc: RUNS[wc.generator],

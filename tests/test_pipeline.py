@@ -18,7 +18,10 @@ AFTER_EDITING_KDE_01 = {
     "results/fingerprint/classifiers/cnn.csv", "results/fingerprint/matches.csv", "results/fingerprint/table1.csv",
     "results/fingerprint/table1.md", "results/fingerprint/open_set.csv",
     "results/fingerprint/vit_tiny/intra_minus_inter.csv", "results/generators/summary.csv",
-    "results/ct_variants/bai_code/vit_tiny/kde_0.1.csv"} | {
+    "results/ct_variants/bai_code/vit_tiny/kde_0.1.csv", "results/ct/vit_tiny/kde_0.1.bootstrap.h5",
+    "results/ct_variants/bai_code/vit_tiny/kde_0.1.bootstrap.h5",
+    "results/fingerprint_variants/bai_code/vit_tiny/curves/kde_0.1.csv", "results/claims/vit_tiny.csv",
+    "results/claims/vit_tiny.md"} | {
     f"results/figures/{fig}.{ext}" for fig in ("vit_tiny/ct_curves", "vit_tiny/curve_similarity", "vit_tiny/ct_settings",
                                                "sample_grid", "fingerprint_confusion", "fingerprint_open_set")
     for ext in ("png", "pdf")}
@@ -67,6 +70,24 @@ def test_every_output_is_written(finished_run):
     assert (table["wall_seconds_one_split"] > 0).all()
     lomo = table[table["evaluation"] == "leave one model out"]
     assert (lomo["targets"] == 6).all()  # only the three kde runs have a sibling to be matched to
+
+
+def test_claims_table_gives_every_claim_a_computed_verdict_under_both_settings(finished_run):
+    from memprint.claims import verdict
+
+    workdir, _ = finished_run
+    claims = pd.read_csv(workdir / "results/claims/vit_tiny.csv", comment="#")
+    assert claims["setting"].str.split(" ").str[0].value_counts().to_dict() == {"ct": 7, "bai_code": 7}
+    for row in claims.itertuples():
+        if row.verdict != "not applicable":
+            assert row.ci_low <= row.ci_high
+            assert row.verdict == verdict(row.ci_low, row.ci_high, 1 if row.claimed_sign == ">0" else -1)
+    kde = claims[claims["claim"].str.startswith("Meehan")]
+    assert (kde["verdict"] == "confirmed").all() and (kde["generators"] == "kde_0.02, kde_0.1, kde_0.4").all()
+    assert set(claims.loc[claims["claim"].str.startswith("rotate/down_up"), "verdict"]) == {"not applicable"}
+    curve = pd.read_csv(workdir / "results/ct/vit_tiny/kde_0.1.csv", comment="#")
+    assert ((curve["ct_low"] <= curve["ct"]) & (curve["ct"] <= curve["ct_high"])).all()
+    assert "| **confirmed** |" in (workdir / "results/claims/vit_tiny.md").read_text()
 
 
 def test_kde_bandwidth_sweep_reproduces_meehan_at_last_layer(finished_run):
@@ -121,15 +142,17 @@ def test_html_report_gathers_figures_with_captions(finished_run):
                       "fingerprint_classifier": 3, "fetch_classifier_weights": 2, "fetch_encoder_weights": 1}),
     ("cifar10_zoo", {"train_zoo_model": 15, "sample_shard": 42, "fingerprint_curves": 43,
                      "fingerprint_classifier": 1}),
-    ("cifar10_augment", {"sample_generator": 6, "train_segmenter": 1, "ct_curve": 6, "ct_curve_variant": 6,
+    ("cifar10_augment", {"sample_generator": 6, "train_segmenter": 1, "ct_curve": 6, "ct_reference_variant": 1,
                          "figure_ct_settings": 1, "figure_sample_grid": 1}),
+    ("cifar10_cpu", {"train_zoo_model": 6, "sample_shard": 12, "sample_generator": 22, "embed": 24, "ct_curve": 22,
+                     "fingerprint_curves": 22, "train_segmenter": 1, "claims": 1, "publish_results": 1}),
     ("invmm_duplicates", {"train_zoo_model": 1, "invmm_shard": 4, "invmm_table": 1, "figure_invmm": 1,
                           "ct_curve": 1, "fingerprint_table": 0}),
 ])
 def test_shipped_gpu_configs_plan_their_dag(tmp_path, name, jobs):
     """The GPU configs validate and plan the expected jobs (data swapped for digits, assets for stand-ins)."""
     cfg = yaml.safe_load((TINY.parents[2] / "configs" / f"{name}.yaml").read_text())
-    cfg["data"] = {"source": "digits", **({"duplicates": cfg["data"]["duplicates"]} if "duplicates" in cfg["data"] else {})}
+    cfg["data"] = {"source": "digits", **{k: cfg["data"][k] for k in ("duplicates", "heldout") if k in cfg["data"]}}
     if cfg.get("fid", {}).get("inception"):
         (tmp_path / "inception.pt").write_bytes(b"stand-in: a dry run does not load it")
         cfg["fid"]["inception"] = str(tmp_path / "inception.pt")

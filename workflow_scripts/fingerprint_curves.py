@@ -6,7 +6,7 @@ sys.path.insert(0, snakemake.scriptdir + "/..")  # the repo's memprint/, also in
 from memprint.stages import fingerprint_curves, start_log
 
 start_log(snakemake.log[0])
-fingerprint_curves(snakemake.input.reference, snakemake.input.train, snakemake.input.generated,
+fingerprint_curves(list(snakemake.input.references), snakemake.input.train, snakemake.input.generated,
                    snakemake.wildcards.encoder, snakemake.wildcards.generator, snakemake.params.architecture,
-                   snakemake.params.run, snakemake.params.protocol, snakemake.output[0],
+                   snakemake.params.run, snakemake.params.protocol, list(snakemake.output.curves),
                    snakemake.config.get("runtime", {}).get("device", "auto"))

@@ -6,4 +6,4 @@ sys.path.insert(0, snakemake.scriptdir + "/..")  # the repo's memprint/, also in
 from memprint.stages import make_data, start_log
 
 start_log(snakemake.log[0])
-make_data(snakemake.params.data, snakemake.output.train, snakemake.output.test)
+make_data(snakemake.params.data, snakemake.output.train, snakemake.output.test, snakemake.output.get("heldout"))

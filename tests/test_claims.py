@@ -1,0 +1,95 @@
+"""Claims: statistics, intervals and verdicts computed from (synthetic) replicate curves."""
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from memprint.claims import Curve, claims_markdown, claims_table, verdict
+
+LAYERS = 12
+
+
+def _curve(rng, shape, noise=0.3, replicates=400):
+    point = np.asarray(shape, float)
+    return Curve(point, point + rng.normal(0, noise, size=(replicates, len(point))))
+
+
+@pytest.fixture
+def synthetic(rng):
+    layers = np.arange(LAYERS + 1, dtype=float)
+    rising = -2 + 0.5 * layers
+    early_peak = np.where(layers <= 4, 6.0, 0.0)
+    curves = {
+        "gan_a": _curve(rng, rising), "gan_b": _curve(rng, rising + 0.2), "vae_a": _curve(rng, 3 - 0.1 * layers),
+        "vae_b": _curve(rng, 3.1 - 0.1 * layers),
+        "rot": _curve(rng, rising + early_peak), "bg": _curve(rng, rising + np.where(layers == LAYERS, -4.0, 2.0)),
+        "shuffle": _curve(rng, rising + np.where(layers <= 4, -5.0, 0.0)),  # early drop: contradicts the claim
+        "kde_1": _curve(rng, np.full(LAYERS + 1, -8.0)), "kde_2": _curve(rng, np.full(LAYERS + 1, -1.0)),
+        "kde_3": _curve(rng, np.full(LAYERS + 1, 5.0)),
+    }
+    specs = {"gan_a": {"kind": "zoo"}, "gan_b": {"kind": "zoo"}, "vae_a": {"kind": "zoo"}, "vae_b": {"kind": "zoo"},
+             "rot": {"kind": "rotate"}, "bg": {"kind": "noise_background"}, "shuffle": {"kind": "patch_shuffle"},
+             "kde_1": {"kind": "kde", "bandwidth": 0.02}, "kde_2": {"kind": "kde", "bandwidth": 0.1},
+             "kde_3": {"kind": "kde", "bandwidth": 0.3}}
+    architectures = {g: g.split("_")[0] for g in curves}
+    return curves, specs, architectures
+
+
+def test_verdicts_follow_the_interval_and_the_claimed_side():
+    assert verdict(0.1, 0.5, 1) == "confirmed" and verdict(-0.5, -0.1, -1) == "confirmed"
+    assert verdict(-0.5, -0.1, 1) == "contradicted" and verdict(0.1, 0.5, -1) == "contradicted"
+    assert verdict(-0.1, 0.5, 1) == "inconclusive" and verdict(np.nan, 1, 1) == "inconclusive"
+
+
+def test_each_claim_is_confirmed_contradicted_or_not_applicable_as_the_curves_say(synthetic):
+    curves, specs, architectures = synthetic
+    table = claims_table(curves, specs, architectures, "gan_a", None, None, seed=0).set_index("claim")
+    found = table["verdict"].to_dict()
+    # two rising and two falling real curves: the mean slope's sign is not settled
+    assert found["C_T of real generated samples rises with depth"] == "inconclusive"
+    assert found["rot (rotate) shifts the early layers more than the late ones"] == "confirmed"
+    assert found["bg (noise_background) drops the relative C_T at the last layer"] == "confirmed"
+    assert found["shuffle (patch_shuffle) leaves the early layers near the baseline, deeper layers rise"] == "confirmed"
+    assert found["Meehan et al.: C_T rises with the KDE bandwidth"] == "confirmed"
+    assert found["curves of one architecture are more alike than of different ones"] == "confirmed"
+    assert found["fingerprinting by C_T-layer curves beats the statistics baseline"] == "not applicable"
+    assert table.loc["rot (rotate) shifts the early layers more than the late ones", "estimate"] == pytest.approx(6.0)
+
+
+def test_a_claim_the_data_contradict_is_reported_contradicted(synthetic, rng):
+    curves, specs, architectures = synthetic
+    layers = np.arange(LAYERS + 1, dtype=float)
+    curves["rot"] = _curve(rng, -2 + 0.5 * layers + np.where(layers >= 9, 6.0, 0.0))  # a late, not early, shift
+    curves["kde_2"] = _curve(rng, np.full(LAYERS + 1, -9.0))  # C_T falls from bandwidth 0.02 to 0.1
+    table = claims_table(curves, specs, architectures, "gan_a", None, None, seed=0).set_index("claim")
+    assert table.loc["rot (rotate) shifts the early layers more than the late ones", "verdict"] == "contradicted"
+    assert table.loc["Meehan et al.: C_T rises with the KDE bandwidth", "verdict"] == "contradicted"
+
+
+def test_missing_generators_make_claims_not_applicable_with_a_reason(synthetic):
+    curves, specs, architectures = synthetic
+    only = {g: curves[g] for g in ("kde_1", "kde_2")}
+    table = claims_table(only, specs, architectures, None, None, None, seed=0)
+    shifts = table[table["claim"].str.contains("shift|drops|leaves")]
+    assert (shifts["verdict"] == "not applicable").all() and shifts["reason"].str.len().gt(0).all()
+    markdown = claims_markdown(table.assign(setting="ct"))
+    assert markdown.count("\n") == len(table) + 2 and "n/a (" in markdown
+
+
+def test_fingerprint_claim_pairs_targets_and_resamples_generators():
+    rows, stats = [], []
+    for g, arch in (("a1", "a"), ("a2", "a"), ("b1", "b"), ("b2", "b")):
+        for split in range(3):
+            for role, size in (("target", 10), ("reference", 10)):
+                level = {"a": 0.0, "b": 5.0}[arch] + (0.1 if role == "target" else 0.0)
+                for layer in range(4):
+                    rows.append({"generator": g, "architecture": arch, "run": g, "split": split, "role": role,
+                                 "set_size": size, "layer": layer, "ct": level + layer * (1 if arch == "a" else -1)})
+                # statistics that cannot tell the architectures apart
+                stats.append({"generator": g, "architecture": arch, "run": g, "split": split, "role": role,
+                              "set_size": size, "mean_c0": 0.5 + 0.01 * split, "std_c0": 0.2, "fid": 1.0})
+    from memprint.claims import fingerprint_claim
+
+    row = fingerprint_claim(pd.DataFrame(rows), pd.DataFrame(stats), seed=0)
+    assert row["estimate"] > 0 and row["ci_low"] <= row["estimate"] <= row["ci_high"]
+    assert row["reason"] == "12 targets, 10 reference images"

@@ -99,3 +99,17 @@ def offline_landscapes() -> list[np.ndarray]:
     from sklearn.datasets import load_sample_images
 
     return list(load_sample_images().images)
+
+
+def recolour(images: np.ndarray, hue_degrees: float) -> np.ndarray:
+    """Rotate every colour's hue by ``hue_degrees`` about the grey axis (brightness kept); grey images unchanged."""
+    if images.shape[-1] != 3 or hue_degrees % 360 == 0:
+        return images.copy()
+    angle = np.deg2rad(hue_degrees)
+    cos, sin, third = np.cos(angle), np.sin(angle), 1.0 / 3.0
+    root = np.sqrt(third)
+    matrix = np.array([[cos + (1 - cos) * third, third * (1 - cos) - root * sin, third * (1 - cos) + root * sin],
+                       [third * (1 - cos) + root * sin, cos + third * (1 - cos), third * (1 - cos) - root * sin],
+                       [third * (1 - cos) - root * sin, third * (1 - cos) + root * sin, cos + third * (1 - cos)]])
+    out = images.astype(np.float32) @ matrix.T.astype(np.float32)
+    return np.clip(np.rint(out), 0, 255).astype(np.uint8)

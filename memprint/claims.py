@@ -96,20 +96,23 @@ def shift_claims(curves: dict[str, Curve], kinds: dict[str, str], baseline: str 
                       f"baseline generator {baseline!r} is not configured (claims.baseline)")
             rows.append(_not_applicable(f"{'/'.join(kind_group)} {what}", statistic, sign, reason))
             continue
+        base = curves[baseline]
         for g in members:
-            def contrast_of(c):
-                shift = c - (curves[baseline].point if c.ndim == 1 else curves[baseline].replicates)
-                early, late = _thirds(shift.shape[-1] - 1)
-                last = shift.shape[-1] - 1
-                if contrast == "early - late":
-                    return shift[..., early].mean(-1) - shift[..., late].mean(-1)
-                if contrast == "late - early":
-                    return shift[..., late].mean(-1) - shift[..., early].mean(-1)
-                return shift[..., last] - shift[..., 1:last].mean(-1)
-
             rows.append(_row(f"{g} ({kinds[g]}) {what}", f"{statistic}, baseline {baseline}", sign, [g, baseline],
-                             contrast_of(curves[g].point), contrast_of(curves[g].replicates)))
+                             _contrast(curves[g].point - base.point, contrast),
+                             _contrast(curves[g].replicates - base.replicates, contrast)))
     return rows
+
+
+def _contrast(shift: np.ndarray, contrast: str) -> np.ndarray:
+    """A (..., L + 1) shift curve reduced to one number per row: early - late, late - early or last - others."""
+    early, late = _thirds(shift.shape[-1] - 1)
+    last = shift.shape[-1] - 1
+    if contrast == "early - late":
+        return shift[..., early].mean(-1) - shift[..., late].mean(-1)
+    if contrast == "late - early":
+        return shift[..., late].mean(-1) - shift[..., early].mean(-1)
+    return shift[..., last] - shift[..., 1:last].mean(-1)
 
 
 def kde_claim(curves: dict[str, Curve], kinds: dict[str, str], bandwidths: dict[str, float]) -> dict:
@@ -153,7 +156,12 @@ def architecture_claim(curves: dict[str, Curve], kinds: dict[str, str], architec
 def fingerprint_claim(fingerprint_curves: pd.DataFrame | None, statistics: pd.DataFrame | None, seed: int) -> dict:
     """Accuracy of C_T-layer curves minus the statistics baseline, matched the authors' way (combined) with
     reference sets as large as the targets, paired per target, cluster bootstrap over generators."""
-    from memprint.fingerprint import closed_set, cluster_bootstrap, curve_matrix, pair_scores
+    from memprint.fingerprint import (
+        closed_set,
+        cluster_bootstrap,
+        curve_matrix,
+        pair_scores,
+    )
 
     claim = "fingerprinting by C_T-layer curves beats the statistics baseline"
     statistic = "accuracy difference (combined matching, smallest reference size)"

@@ -6,6 +6,7 @@
     memprint data --config config.yaml --train train.h5 --test test.h5
     memprint sample --config config.yaml --generator kde_0.1 --train train.h5 --out kde.h5
     memprint invmm --model unet_folder_or_zoo_ddpm.pt --images train.h5 --out scores.csv --limit 100
+    memprint copies --train T.h5 --test P.h5 --generated Q.h5 --out copies.csv   # per-sample copies per layer
 """
 
 from __future__ import annotations
@@ -16,7 +17,6 @@ import sys
 from pathlib import Path
 
 import numpy as np
-import yaml
 
 from memprint import MemprintError, __version__
 
@@ -57,9 +57,38 @@ def cmd_ct(args) -> dict:
 
 
 def _config(path: str) -> dict:
-    if not Path(path).exists():
-        raise MemprintError(f"{path}: config file not found")
-    return yaml.safe_load(Path(path).read_text())
+    from memprint.config import read_yaml
+
+    return read_yaml(path)
+
+
+def cmd_copies(args) -> dict:
+    """Per sample and layer: nearest training image, distance, copy score and flag; copy rates on stdout."""
+    from memprint.copies import copies_frame, copy_rates
+    from memprint.ct import CTSettings, LayerReference
+    from memprint.io import read_embeddings
+    from memprint.stages import write_csv
+
+    settings = CTSettings(cells=args.cells, min_generated_per_cell=args.min_generated_per_cell, seed=args.seed)
+    (names, train), (_, test), (_, generated) = (_load_matrix(p, args.layer) for p in (args.train, args.test, args.generated))
+    if not (len(train) == len(test) == len(generated)):
+        raise MemprintError(f"layer counts differ: train {len(train)}, test {len(test)}, generated {len(generated)}")
+    ids = {p: (read_embeddings(p, [names[0]]).image_ids if p.endswith((".h5", ".hdf5")) else None)
+           for p in (args.train, args.generated)}
+    frames = []
+    for index, (name, t, p, q) in enumerate(zip(names, train, test, generated)):
+        ref = LayerReference.fit(t, p, settings, layer=name)
+        train_ids = ids[args.train] if ids[args.train] is not None else np.arange(len(t)).astype(str)
+        sample_ids = ids[args.generated] if ids[args.generated] is not None else np.arange(len(q)).astype(str)
+        frames.append(copies_frame(ref, ref.generated_neighbours(q, layer=name), train_ids, sample_ids, index, name,
+                                   args.threshold))
+    import pandas as pd
+
+    table = pd.concat(frames, ignore_index=True)
+    write_csv(table, args.out, {"train": args.train, "test": args.test, "generated": args.generated,
+                                "ct_settings": settings.__dict__, "copy_threshold": args.threshold})
+    rates = copy_rates(table)
+    return {"written": args.out, "copy_rate": rates[["layer_name", "copy_rate", "ci_low", "ci_high"]].to_dict("records")}
 
 
 def cmd_embed(args) -> dict:
@@ -71,16 +100,22 @@ def cmd_embed(args) -> dict:
 
 
 def cmd_data(args) -> dict:
+    from memprint.config import load_config
     from memprint.stages import make_data
 
-    make_data(_config(args.config)["data"], args.train, args.test)
-    return {"written": [args.train, args.test]}
+    data = load_config(args.config)["data"]
+    if data["heldout"] and not args.heldout:
+        raise MemprintError(f"{args.config}: data.heldout is set; give --heldout FILE for the held-out images")
+    make_data(data, args.train, args.test, args.heldout if data["heldout"] else None)
+    return {"written": [args.train, args.test] + ([args.heldout] if data["heldout"] else [])}
 
 
 def cmd_sample(args) -> dict:
     from memprint.stages import make_generator_samples
 
-    generators = _config(args.config)["generators"]
+    from memprint.config import load_config
+
+    generators = load_config(args.config)["generators"]
     if args.generator not in generators:
         raise MemprintError(f"generator {args.generator!r} is not in {args.config}; it has {sorted(generators)}")
     spec = {"samples": 1000, "seed": 0, **generators[args.generator]}
@@ -141,6 +176,7 @@ def build_parser() -> argparse.ArgumentParser:
     data.add_argument("--config", required=True)
     data.add_argument("--train", required=True)
     data.add_argument("--test", required=True)
+    data.add_argument("--heldout", default=None, help="held-out images (when the config sets data.heldout)")
     data.set_defaults(func=cmd_data)
 
     sample = sub.add_parser("sample", help="fit one configured generator on a training set and sample it")
@@ -162,6 +198,18 @@ def build_parser() -> argparse.ArgumentParser:
     inv.add_argument("--batch-size", type=int, default=64)
     inv.add_argument("--device", default="auto")
     inv.set_defaults(func=cmd_invmm)
+
+    cop = sub.add_parser("copies", help="which generated samples copy which training images, per layer (CSV)")
+    cop.add_argument("--train", required=True, help="T: .npy (N,D) or (L,N,D), or an embedding .h5")
+    cop.add_argument("--test", required=True, help="P, same format")
+    cop.add_argument("--generated", required=True, help="Q, same format")
+    cop.add_argument("--out", required=True, help="CSV: sample, layer, nearest training id, distance, score, copy")
+    cop.add_argument("--threshold", type=float, default=0.01, help="copy: score below this percentile of P's")
+    cop.add_argument("--cells", type=int, default=5)
+    cop.add_argument("--min-generated-per-cell", type=int, default=20)
+    cop.add_argument("--seed", type=int, default=0)
+    cop.add_argument("--layer", default=None, help="one layer: a name in the .h5 files, or an index into (L,N,D)")
+    cop.set_defaults(func=cmd_copies)
     return parser
 
 

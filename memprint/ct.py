@@ -79,8 +79,10 @@ def default_device() -> torch.device:
 
 
 def nearest_distances(queries: np.ndarray, refs: np.ndarray, distance: str = "euclidean",
-                      device: torch.device | None = None, max_block_elements: int = 1 << 25) -> np.ndarray:
-    """Exact distance of every query row to its nearest reference row, computed in torch in bounded blocks.
+                      device: torch.device | None = None, max_block_elements: int = 1 << 25,
+                      return_index: bool = False):
+    """Exact distance of every query row to its nearest reference row (and, with ``return_index``, that row's
+    index), computed in torch in bounded blocks.
 
     Euclidean: the nearest row is found with the matrix-product form of the squared distance, then its distance
     is recomputed from the difference vector, so near-copies (distance ~0) are not lost to cancellation.
@@ -95,15 +97,20 @@ def nearest_distances(queries: np.ndarray, refs: np.ndarray, distance: str = "eu
         r = torch.nn.functional.normalize(r, dim=1)
     r_sq = (r * r).sum(1)
     block = max(1, max_block_elements // len(r))
-    out = []
+    out, index = [], []
     for start in range(0, len(q_all), block):
         q = q_all[start:start + block]
         if distance == "abs_cosine":
-            out.append(1.0 - (q @ r.T).abs().amax(dim=1))
+            similarity, nearest = (q @ r.T).abs().max(dim=1)
+            out.append(1.0 - similarity)
         else:
             nearest = ((q * q).sum(1, keepdim=True) + r_sq - 2.0 * (q @ r.T)).argmin(dim=1)
             out.append((q - r[nearest]).norm(dim=1))
-    return torch.cat(out).cpu().numpy() if out else np.zeros(0, np.float32)
+        index.append(nearest)
+    dist = torch.cat(out).cpu().numpy() if out else np.zeros(0, np.float32)
+    if return_index:
+        return dist, (torch.cat(index).cpu().numpy() if index else np.zeros(0, np.int64))
+    return dist
 
 
 def mann_whitney_z(d_test: np.ndarray, d_generated: np.ndarray) -> float:
@@ -181,12 +188,14 @@ class LayerReference:
         ref.centers = kmeans.cluster_centers_.astype(np.float32)
         ref.train = train_p
         ref.train_cells = assign_cells(train_p, ref.centers)
-        ref.test_cells, ref.test_dist = ref._cells_and_distances(ref.project(test), "test", device, where)
+        ref.test_cells, ref.test_dist, _ = ref._cells_and_distances(ref.project(test), "test", device, where)
         return ref
 
     def _cells_and_distances(self, points: np.ndarray, what: str, device, where: str):
+        """Each point's cell, distance to its nearest training point in that cell, and that point's row in T."""
         cells = assign_cells(points, self.centers)
         dist = np.empty(len(points), np.float32)
+        rows = np.empty(len(points), np.int64)
         train_counts = _counts(self.train_cells, len(self.centers))
         for cell in np.unique(cells):
             if train_counts[cell] == 0:
@@ -194,14 +203,16 @@ class LayerReference:
                     f"cell {cell}{where} holds {int((cells == cell).sum())} {what} point(s) but no training "
                     f"point, so their distance to the training set is undefined; lower ct.cells "
                     f"(now {len(self.centers)}) or use more training images")
-            inside = cells == cell
-            dist[inside] = nearest_distances(points[inside], self.train[self.train_cells == cell],
-                                             self.settings.distance, device)
-        return cells, dist
+            inside, members = cells == cell, np.flatnonzero(self.train_cells == cell)
+            dist[inside], nearest = nearest_distances(points[inside], self.train[members], self.settings.distance,
+                                                      device, return_index=True)
+            rows[inside] = members[nearest]
+        return cells, dist, rows
 
-    def generated_distances(self, generated: np.ndarray, device: torch.device | None = None,
-                            layer: str = "") -> tuple[np.ndarray, np.ndarray]:
-        """Q's cells and nearest-training distances: the only search over T a generated set needs."""
+    def generated_neighbours(self, generated: np.ndarray, device: torch.device | None = None,
+                             layer: str = "") -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Q's cells, nearest-training distances and nearest training rows: the only search over T a generated
+        set needs (C_T, its intervals and the copy finder all use it)."""
         where = f" (layer {layer})" if layer else ""
         generated = _check_matrix(generated, "generated embeddings", layer,
                                   width=self.pca_mean.shape[0] if self.pca_mean is not None else self.train.shape[1])
@@ -212,10 +223,11 @@ class LayerReference:
         if self.undefined:
             tau = self.settings.tau_for(max(len(generated), 1))
             return CTResult(float("nan"), tau, 0, [], [], [], [], warning=self.warning)
-        return self.score_distances(*self.generated_distances(generated, device, layer), layer=layer)
+        cells, dist, _ = self.generated_neighbours(generated, device, layer)
+        return self.score_distances(cells, dist, layer=layer)
 
     def score_distances(self, gen_cells: np.ndarray, gen_dist: np.ndarray, layer: str = "") -> CTResult:
-        """C_T from Q's cells and distances (``generated_distances``)."""
+        """C_T from Q's cells and distances (``generated_neighbours``)."""
         k = len(self.centers)
         where = f" (layer {layer})" if layer else ""
         tau = self.settings.tau_for(max(len(gen_cells), 1))

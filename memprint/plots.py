@@ -133,3 +133,43 @@ def plot_ct_panels(panels: dict[str, pd.DataFrame], png, pdf, title: str, footno
     axes[0][-1].legend(fontsize=7, bbox_to_anchor=(1.02, 1), loc="upper left", title="generator")
     fig.suptitle(title)
     save_figure(fig, png, pdf, footnote)
+
+
+def plot_copy_rates(rates: pd.DataFrame, threshold: float, png, pdf, title: str, footnote: str) -> None:
+    """Copy rate against layer, one line per generator with its 95% interval as a band; the threshold (the rate
+    of a generator that copies nothing) dashed."""
+    sns.set_theme(style="whitegrid", context="paper")
+    fig, ax = plt.subplots(figsize=(7, 4.2))
+    curves = rates.rename(columns={"copy_rate": "ct", "ci_low": "ct_low", "ci_high": "ct_high"})
+    _curve_lines(curves, ax, legend=True)
+    ax.axhline(threshold, color="0.3", lw=0.8, ls="--")
+    ax.set(xlabel="layer (0 = patch embedding, i = output of block i)", ylabel="copy rate", title=title,
+           ylim=(-0.02, 1.02))
+    ax.set_xticks(sorted(rates["layer"].unique()))
+    ax.legend(fontsize=7, bbox_to_anchor=(1.02, 1), loc="upper left", title="generator")
+    save_figure(fig, png, pdf, footnote)
+
+
+def plot_copies_validation(table: pd.DataFrame, threshold: float, png, pdf, title: str, footnote: str) -> None:
+    """Planted copies by layer: the copy score's ROC AUC, the copy rate and C_T of each mix (bands: 95%)."""
+    sns.set_theme(style="whitegrid", context="paper")
+    fig, axes = plt.subplots(1, 3, figsize=(15, 4.2))
+    planted = table[table["planted"] > 0]
+    sns.lineplot(data=planted, x="layer", y="auc", hue="mix", marker="o", ax=axes[0], legend=False)
+    axes[0].set(ylabel="ROC AUC of the copy score (planted vs held-out)", ylim=(0.4, 1.02), title="finding the copies")
+    for ax, (value, low, high), label in ((axes[1], ("copy_rate", "ci_low", "ci_high"), "copy rate"),
+                                          (axes[2], ("ct", "ct_low", "ct_high"), "C_T of the mix")):
+        lines = pd.DataFrame({"generator": table["mix"], "layer": table["layer"], "ct": table[value],
+                              "ct_low": table[low], "ct_high": table[high]})
+        _curve_lines(lines, ax, legend=ax is axes[2])
+        ax.set(ylabel=label)
+    axes[1].axhline(threshold, color="0.3", lw=0.8, ls="--")
+    axes[2].axhline(0.0, color="0.3", lw=0.8, ls="--")
+    axes[1].set_title("copy rate (dashed: the threshold)")
+    axes[2].set_title("C_T of the whole mix")
+    axes[2].legend(fontsize=7, bbox_to_anchor=(1.02, 1), loc="upper left", title="mix")
+    for ax in axes:
+        ax.set_xlabel("layer")
+        ax.set_xticks(sorted(table["layer"].unique()))
+    fig.suptitle(title)
+    save_figure(fig, png, pdf, footnote)

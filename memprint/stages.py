@@ -366,12 +366,13 @@ def load_ct_reference(path: str, train: Embeddings) -> tuple[list[LayerReference
 
 
 def score_layers(refs: list[LayerReference], names: list[str], generated: list[np.ndarray], dev,
-                 bootstrap: dict | None = None) -> tuple[pd.DataFrame, np.ndarray | None]:
+                 bootstrap: dict | None = None) -> tuple[pd.DataFrame, np.ndarray | None, list]:
     """One row per layer; ``bootstrap`` ({replicates, seed, generator}) adds 95% intervals (``ct_low``,
-    ``ct_high``) and returns the (replicates, layers) bootstrap curves, else None."""
+    ``ct_high``) and returns the (replicates, layers) bootstrap curves, else None; and per layer Q's
+    (cells, distances, nearest training rows), None where C_T is undefined, for the copy finder."""
     from memprint.ct_interval import bootstrap_ct, percentile_interval, resample_counts
 
-    rows, curves = [], []
+    rows, curves, neighbours = [], [], []
     if bootstrap:
         test_counts = resample_counts(len(refs[0].test_cells), bootstrap["replicates"], bootstrap["seed"], "test")
         gen_counts = resample_counts(len(generated[0]), bootstrap["replicates"], bootstrap["seed"],
@@ -379,8 +380,10 @@ def score_layers(refs: list[LayerReference], names: list[str], generated: list[n
     for index, (name, ref, q) in enumerate(zip(names, refs, generated)):
         if ref.undefined:
             result, replicate = ref.score(q, dev, layer=name), np.full(len(test_counts) if bootstrap else 0, np.nan)
+            neighbours.append(None)
         else:
-            cells, dist = ref.generated_distances(q, dev, layer=name)
+            cells, dist, nearest = ref.generated_neighbours(q, dev, layer=name)
+            neighbours.append((cells, dist, nearest))
             result = ref.score_distances(cells, dist, layer=name)
             replicate = bootstrap_ct(ref, cells, dist, test_counts, gen_counts) if bootstrap else None
         row = {"layer": index, "layer_name": name, "ct": result.ct}
@@ -396,20 +399,26 @@ def score_layers(refs: list[LayerReference], names: list[str], generated: list[n
                      "generated_per_cell": json.dumps(result.generated_per_cell),
                      "test_per_cell": json.dumps(result.test_per_cell),
                      "z_per_cell": json.dumps(result.z_per_cell), "warning": result.warning})
-    return pd.DataFrame(rows), (np.stack(curves, axis=1) if bootstrap else None)
+    return pd.DataFrame(rows), (np.stack(curves, axis=1) if bootstrap else None), neighbours
 
 
 def ct_curve(references: list[str], train_emb: str, generated_emb: str, curve_outs: list[str],
-             replicate_outs: list[str], generator: str, intervals: dict, device: str = "auto") -> None:
+             replicate_outs: list[str], generator: str, intervals: dict, device: str = "auto",
+             copies_out: str | None = None, copy_threshold: float = 0.01) -> None:
     """The C_T-layer curve of one generated set under each C_T setting (one reference file each): one CSV row
-    per layer with its 95% bootstrap interval, and the bootstrap replicate curves the claims table uses."""
+    per layer with its 95% bootstrap interval, and the bootstrap replicate curves the claims table uses.
+    ``copies_out``: every sample's nearest training image, distance, copy score and flag per layer under the
+    first setting, from the same nearest-neighbour search."""
     import h5py
+
+    from memprint.copies import copies_frame
 
     train, generated = read_embeddings(train_emb), read_embeddings(generated_emb)
     dev = resolve_device(device)
-    for reference, out, replicates_out in zip(references, curve_outs, replicate_outs, strict=True):
+    for index, (reference, out, replicates_out) in enumerate(zip(references, curve_outs, replicate_outs, strict=True)):
         refs, settings = load_ct_reference(reference, train)
-        df, replicates = score_layers(refs, train.layer_names, generated.layers, dev, {**intervals, "generator": generator})
+        df, replicates, neighbours = score_layers(refs, train.layer_names, generated.layers, dev,
+                                                  {**intervals, "generator": generator})
         meta = {"generator": generator, "generated_embeddings": generated_emb, "ct_settings": settings.__dict__,
                 "interval": f"95% percentile bootstrap of P and Q over fixed cells ({intervals['replicates']} "
                             f"replicates, seed {intervals['seed']})",
@@ -418,6 +427,14 @@ def ct_curve(references: list[str], train_emb: str, generated_emb: str, curve_ou
             f.create_dataset("ct", data=replicates, fletcher32=True)
             f.attrs.update(h5_attrs(provenance(layer_names=train.layer_names, **meta)))
         write_csv(df, out, meta)
+        if index == 0 and copies_out:
+            frames = [copies_frame(ref, found, train.image_ids, generated.image_ids, layer, name, copy_threshold)
+                      for layer, (name, ref, found) in enumerate(zip(train.layer_names, refs, neighbours))
+                      if found is not None]
+            write_csv(pd.concat(frames, ignore_index=True), copies_out,
+                      {**meta, "copy_threshold": copy_threshold,
+                       "score": "mid-rank percentile of the nearest-training distance among the test set's in the "
+                                "same cell (uniform for held-out images)"})
 
 
 def _protocol_sets(n: int, protocol: dict):
@@ -441,7 +458,7 @@ def fingerprint_curves(references: list[str], train_emb: str, generated_emb: str
         frames = []
         for split, role, idx in _protocol_sets(len(generated.image_ids), protocol):
             started = time.perf_counter()
-            df, _ = score_layers(refs, train.layer_names, [layer[idx] for layer in generated.layers], dev)
+            df, _, _ = score_layers(refs, train.layer_names, [layer[idx] for layer in generated.layers], dev)
             frames.append(df[["layer", "layer_name", "ct"]].assign(
                 encoder=encoder, generator=generator, architecture=architecture, run=run, split=split, role=role,
                 set_size=len(idx), n_samples=len(generated.image_ids), seconds=time.perf_counter() - started))
@@ -746,6 +763,66 @@ def figure_fingerprint_open_set(open_set_file: str, png: str, pdf: str) -> None:
                   "unknown: removed")
 
 
+def figure_copies(copy_files: dict[str, str], imagesets: dict[str, str], train_path: str, encoder: str,
+                  rates_out: str, png: str, pdf: str, pairs_png: str, pairs_pdf: str, shown: int = 6) -> None:
+    """Copy rate by layer (95% Wilson intervals) of every generator, written to ``rates_out`` and drawn, and the
+    ``shown`` most-copied pairs at block 1 and at the last layer."""
+    from memprint.copies import copy_rates
+    from memprint.plots import plot_copy_rates, plot_image_rows
+
+    table = pd.concat([read_csv(path).assign(generator=g) for g, path in copy_files.items()], ignore_index=True)
+    meta = read_csv_provenance(next(iter(copy_files.values())))
+    threshold = float(meta["copy_threshold"])
+    rates = copy_rates(table)
+    write_csv(rates, rates_out, {"copy_files": copy_files, "copy_threshold": threshold,
+                                 "interval": "95% Wilson score interval"})
+    footnote = (f"copy: distance to the nearest training image below the {threshold:.0%} percentile of the test "
+                f"set's in its C_T cell (C_T settings {meta.get('ct_settings')}); weights: {meta.get('weights_source')}")
+    plot_copy_rates(rates, threshold, png, pdf, f"copy rate by layer, encoder {encoder}", footnote)
+
+    train = read_imageset(train_path)
+    train_row = {image_id: i for i, image_id in enumerate(train.image_ids)}
+    sets = {g: read_imageset(path) for g, path in imagesets.items()}
+    sample_row = {g: {image_id: i for i, image_id in enumerate(s.image_ids)} for g, s in sets.items()}
+    layers = sorted(table["layer"].unique())
+    rows = {}
+    for layer in dict.fromkeys((1 if 1 in layers else layers[0], layers[-1])):
+        pairs = []
+        for pick in table[table["layer"] == layer].nsmallest(shown, ["score", "distance"]).itertuples():
+            pairs += [(sets[pick.generator].images[sample_row[pick.generator][pick.sample_id]], pick.generator),
+                      (train.images[train_row[pick.nearest_train_id]], f"T, d={pick.distance:.3g}")]
+        rows[f"layer {layer}"] = pairs
+    plot_image_rows(rows, pairs_png, pairs_pdf, f"most-copied pairs (generated | nearest training image), {encoder}",
+                    footnote)
+
+
+def copies_validation(reference: str, train_emb: str, fresh_emb: str, train_images: str, encoder_spec: dict,
+                      encoder_weights: str | None, settings: dict, threshold: float, replicates: int, out: str,
+                      png: str, pdf: str, device: str = "auto", batch_size: int = 64) -> pd.DataFrame:
+    """Planted exact, rotated and recoloured copies among a perfect generator's samples (``fresh_emb``):
+    the copy finder's AUC and copy rate, and C_T of the mix, by layer (``memprint.copies_validation``)."""
+    from memprint.copies_validation import planted_copies_table
+    from memprint.plots import plot_copies_validation
+
+    train, fresh, images = read_embeddings(train_emb), read_embeddings(fresh_emb), read_imageset(train_images)
+    if list(images.image_ids) != list(train.image_ids):
+        raise MemprintError(f"{train_images} and {train_emb} hold different images; re-embed the training set")
+    refs, ct_settings = load_ct_reference(reference, train)
+    dev = resolve_device(device)
+    encoder = load_encoder(encoder_spec, encoder_weights, dev)
+    table = planted_copies_table(refs, train.layer_names, train.layers, fresh.layers, images.images, encoder,
+                                 settings, threshold, replicates, dev, batch_size)
+    meta = {"fresh_embeddings": fresh_emb, "settings": settings, "copy_threshold": threshold,
+            "ct_settings": ct_settings.__dict__, "weights_source": train.attrs.get("weights_source"),
+            "intervals": f"copy rate: 95% Wilson; C_T: 95% bootstrap ({replicates} replicates)"}
+    write_csv(table, out, meta)
+    plot_copies_validation(table, threshold, png, pdf,
+                           f"{settings['fraction']:.0%} planted copies among held-out images "
+                           f"(rotated {settings['rotate']} deg, hue {settings['hue']} deg)",
+                           f"weights: {meta['weights_source']}; C_T settings {ct_settings.__dict__}")
+    return table
+
+
 # -------------------------------------------------------------------------------------------- claims, docs
 
 def claims(curve_files: dict[str, dict[str, dict[str, str]]], specs: dict[str, dict], architectures: dict[str, str],
@@ -781,14 +858,21 @@ def claims(curve_files: dict[str, dict[str, dict[str, str]]], specs: dict[str, d
     return table
 
 
-def publish_results(files: dict[str, str], benchmark_folder: str, folder: str, summary_out: str) -> None:
-    """Copy a run's tables and PNG figures to ``folder`` (committed documentation) with a timing table per
-    stage: every job's benchmark file under ``benchmark_folder``, summed per rule."""
+def publish_results(files: dict[str, str], curve_tables: dict[str, list[str]], benchmark_folder: str, folder: str,
+                    summary_out: str) -> None:
+    """Copy a run's tables and PNG figures to ``folder`` (committed documentation), write its C_T tables
+    (``curve_tables``: file name -> curve files) and a timing table per stage: every job's benchmark file under
+    ``benchmark_folder``, summed per rule."""
     import shutil
+
+    from memprint.docs import ct_table
 
     for name, path in files.items():
         with atomic_path(Path(folder) / name) as tmp:
             shutil.copyfile(path, tmp)
+    for name, curve_files in curve_tables.items():
+        with atomic_path(Path(folder) / name) as tmp:
+            Path(tmp).write_text(ct_table(curve_files))
     seconds: dict[str, list[float]] = {}
     for path in sorted(Path(benchmark_folder).rglob("*.tsv")):
         rule = path.relative_to(benchmark_folder).parts[0].removesuffix(".tsv")

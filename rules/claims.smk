@@ -71,6 +71,17 @@ PUBLISHED = {
     **{f"ct_settings_{e}.png": f"results/figures/{e}/ct_settings.png" for e in ENCODERS},
     **{f"ct_curves_{e}.png": f"results/figures/{e}/ct_curves.png" for e in ENCODERS},
     **{f"curve_similarity_{e}.png": f"results/figures/{e}/curve_similarity.png" for e in ENCODERS},
+    **{f"copy_rates_{e}.png": f"results/figures/{e}/copy_rates.png" for e in ENCODERS},
+    **{f"copy_rates_{e}.csv": f"results/copies/{e}/rates.csv" for e in ENCODERS},
+    **{f"copied_pairs_{e}.png": f"results/figures/{e}/copied_pairs.png" for e in ENCODERS},
+    **(
+        {
+            **{f"copies_validation_{e}.png": f"results/figures/{e}/copies_validation.png" for e in ENCODERS},
+            **{f"copies_validation_{e}.csv": f"results/copies/{e}/validation.csv" for e in ENCODERS},
+        }
+        if COPIES_VALIDATION
+        else {}
+    ),
     "sample_grid.png": "results/figures/sample_grid.png",
     "generators.csv": "results/generators/summary.csv",
     **(
@@ -84,15 +95,25 @@ PUBLISHED = {
 }
 
 
+CURVE_TABLES = {
+    f"ct_table_{e}_{setting}.md": [files["curve"] for files in curves.values()]
+    for e in ENCODERS
+    for setting, curves in claims_curve_files(e).items()
+}
+
+
 rule publish_results:
-    """Copy the run's tables and figures to a committed folder (claims.publish), with every stage's time."""
+    """Copy the run's tables and figures to a committed folder (claims.publish), with the C_T tables (intervals
+    included) and every stage's time."""
     input:
         list(PUBLISHED.values()),
+        [f for files in CURVE_TABLES.values() for f in files],
     output:
-        files=[f"{PUBLISH}/{name}" for name in PUBLISHED] if PUBLISH else [],
+        files=[f"{PUBLISH}/{name}" for name in [*PUBLISHED, *CURVE_TABLES]] if PUBLISH else [],
         timings=f"{PUBLISH}/timings.md" if PUBLISH else [],
     params:
         files=PUBLISHED,
+        curve_tables=CURVE_TABLES,
         folder=PUBLISH,
     log:
         "logs/publish_results.log",

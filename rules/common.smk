@@ -109,6 +109,9 @@ if "invmm" in config:
 if config["claims"]["baseline"] not in (None, *GENERATORS):
     raise WorkflowError(f"config error at claims.baseline: {config['claims']['baseline']!r} is not a generator; name "
                         "one of generators (or a zoo generator such as dcgan_s0_e20)")
+if config["copies"].get("validation") and config["copies"]["validation"]["fresh"] not in GENERATORS:
+    raise WorkflowError(f"config error at copies.validation.fresh: {config['copies']['validation']['fresh']!r} is "
+                        "not a generator; name a perfect generator (kind unaltered, source heldout)")
 if not GENERATORS:
     raise WorkflowError("config error at generators: no generator configured; add one under generators or a zoo")
 ZOO_MODELS = list(config.get("zoo", {}).get("models", {}))

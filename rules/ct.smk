@@ -49,7 +49,7 @@ rule ct_reference_variant:
 
 rule ct_curve:
     """One generator's C_T-layer curve with 95% bootstrap intervals under ``ct:`` and every ``ct_variants``
-    setting (one job: the embeddings are read once)."""
+    setting (one job: the embeddings are read once), and its per-sample copies from the same search."""
     input:
         references=["results/ct/{encoder}/reference.h5"]
         + expand("results/ct_variants/{variant}/{{encoder}}/reference.h5", variant=CT_VARIANTS),
@@ -60,8 +60,10 @@ rule ct_curve:
         + expand("results/ct_variants/{variant}/{{encoder}}/{{generator}}.csv", variant=CT_VARIANTS),
         replicates=["results/ct/{encoder}/{generator}.bootstrap.h5"]
         + expand("results/ct_variants/{variant}/{{encoder}}/{{generator}}.bootstrap.h5", variant=CT_VARIANTS),
+        copies="results/copies/{encoder}/{generator}.csv",
     params:
         intervals=canonical(config["intervals"]),
+        copy_threshold=config["copies"]["threshold"],
         generator=lambda wc: wc.generator,
     log:
         "logs/ct_curve/{encoder}/{generator}.log",

@@ -88,3 +88,70 @@ rule figure_sample_grid:
         CONDA_ENV
     script:
         "../workflow_scripts/figure_sample_grid.py"
+
+
+rule figure_copies:
+    """Copy rate by layer with 95% intervals for every generator, and the most-copied pairs at an early and a late
+    layer (generated image beside its nearest training image)."""
+    input:
+        copies=expand("results/copies/{{encoder}}/{generator}.csv", generator=GENERATORS),
+        imagesets=expand("results/imagesets/{generator}.h5", generator=GENERATORS),
+        train="results/imagesets/train.h5",
+    output:
+        rates="results/copies/{encoder}/rates.csv",
+        png=report("results/figures/{encoder}/copy_rates.png", caption="../report/copy_rates.rst", category="Copies"),
+        pdf="results/figures/{encoder}/copy_rates.pdf",
+        pairs_png=report("results/figures/{encoder}/copied_pairs.png", caption="../report/copied_pairs.rst",
+                         category="Copies"),
+        pairs_pdf="results/figures/{encoder}/copied_pairs.pdf",
+    params:
+        copies=lambda wc: {g: f"results/copies/{wc.encoder}/{g}.csv" for g in GENERATORS},
+        imagesets={g: f"results/imagesets/{g}.h5" for g in GENERATORS},
+    log:
+        "logs/figure_copies/{encoder}.log",
+    benchmark:
+        "results/benchmarks/figure_copies/{encoder}.tsv"
+    resources:
+        mem_mb=4000,
+        runtime=10,
+    conda:
+        CONDA_ENV
+    script:
+        "../workflow_scripts/figure_copies.py"
+
+
+COPIES_VALIDATION = config["copies"].get("validation")
+
+
+rule copies_validation:
+    """Planted exact, rotated and recoloured copies among a perfect generator's samples: does the copy finder find
+    them, at which layers, and does C_T of the mix notice?"""
+    input:
+        reference="results/ct/{encoder}/reference.h5",
+        train="results/embeddings/{encoder}/train.h5",
+        fresh=lambda wc: f"results/embeddings/{wc.encoder}/{COPIES_VALIDATION['fresh']}.h5",
+        images="results/imagesets/train.h5",
+        weights=encoder_weights,
+    output:
+        table="results/copies/{encoder}/validation.csv",
+        png=report("results/figures/{encoder}/copies_validation.png", caption="../report/copies_validation.rst",
+                   category="Copies"),
+        pdf="results/figures/{encoder}/copies_validation.pdf",
+    params:
+        spec=lambda wc: canonical(config["encoders"][wc.encoder]),
+        settings=canonical(COPIES_VALIDATION or {}),
+        threshold=config["copies"]["threshold"],
+        replicates=config["intervals"]["replicates"],
+    log:
+        "logs/copies_validation/{encoder}.log",
+    benchmark:
+        "results/benchmarks/copies_validation/{encoder}.tsv"
+    threads: 2
+    resources:
+        gpu=1,
+        mem_mb=8000,
+        runtime=30,
+    conda:
+        CONDA_ENV
+    script:
+        "../workflow_scripts/copies_validation.py"

@@ -15,7 +15,7 @@ def _mixture(rng, n, shift=0.0):
 def _interval(seed, n_test, n_gen, replicates=300, shift=0.0):
     rng = np.random.default_rng(seed)
     ref = LayerReference.fit(_mixture(rng, 600), _mixture(rng, n_test), CTSettings(cells=3, kmeans_restarts=2))
-    cells, dist = ref.generated_distances(_mixture(rng, n_gen, shift))
+    cells, dist, _ = ref.generated_neighbours(_mixture(rng, n_gen, shift))
     curve = bootstrap_ct(ref, cells, dist, resample_counts(n_test, replicates, seed, "test"),
                          resample_counts(n_gen, replicates, seed, "q"))
     return ref.score_distances(cells, dist).ct, percentile_interval(curve)
@@ -23,7 +23,7 @@ def _interval(seed, n_test, n_gen, replicates=300, shift=0.0):
 
 def test_unit_counts_reproduce_the_exact_score(rng):
     ref = LayerReference.fit(_mixture(rng, 400), _mixture(rng, 200), CTSettings(cells=3))
-    cells, dist = ref.generated_distances(_mixture(rng, 150, shift=0.3))
+    cells, dist, _ = ref.generated_neighbours(_mixture(rng, 150, shift=0.3))
     exact = ref.score_distances(cells, dist).ct
     once = bootstrap_ct(ref, cells, dist, np.ones((1, 200)), np.ones((1, 150)))
     assert once[0] == pytest.approx(exact, abs=1e-9)
@@ -46,9 +46,9 @@ def test_interval_narrows_relative_to_the_score_as_samples_grow_and_excludes_zer
     train = _mixture(rng, 600)
     ref = LayerReference.fit(train, _mixture(rng, 300), CTSettings(cells=3))
     copies = train[:300] + 0.01
-    cells, dist = ref.generated_distances(copies)
-    low, high = percentile_interval(bootstrap_ct(ref, cells, dist, resample_counts(300, 200, 0, "test"),
-                                                 resample_counts(300, 200, 0, "q")))
+    cells, dist, _ = ref.generated_neighbours(copies)
+    _, high = percentile_interval(bootstrap_ct(ref, cells, dist, resample_counts(300, 200, 0, "test"),
+                                               resample_counts(300, 200, 0, "q")))
     assert high < -2.0
 
 

@@ -6,4 +6,5 @@ sys.path.insert(0, snakemake.scriptdir + "/..")  # the repo's memprint/, also in
 from memprint.stages import publish_results, start_log
 
 start_log(snakemake.log[0])
-publish_results(snakemake.params.files, "results/benchmarks", snakemake.params.folder, snakemake.output.timings)
+publish_results(snakemake.params.files, snakemake.params.curve_tables, "results/benchmarks", snakemake.params.folder,
+                snakemake.output.timings)

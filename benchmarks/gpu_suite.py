@@ -1,0 +1,273 @@
+"""Everything GPU-bound in one suite: embedding, C_T, the Table-1 C_T path through Snakemake, generators, InvMM.
+
+On one GPU (about 20 minutes; each part is one call of at most 10 minutes, the figures go to one JSON file):
+
+    python benchmarks/gpu_suite.py --parts embedding ct --out $OUT/gpu_suite.json
+    python benchmarks/gpu_suite.py --parts pipeline generators invmm --out $OUT/gpu_suite.json   # merges
+    python benchmarks/gpu_suite.py --readme README.md --out benchmarks/results/gpu_suite.json    # the Speed table
+
+``--tiny`` runs every part at toy sizes on the CPU (a test does; its figures mean nothing). Random weights
+(speed does not depend on them) except the DINOv2 asset, which is loaded when ``--dinov2`` points at it; CIFAR-
+sized random images. Targets (from the GPU issue) are checked and written beside the figures: a miss is
+reported, not hidden.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import platform
+import subprocess
+import sys
+import tempfile
+import time
+import warnings
+from pathlib import Path
+
+import numpy as np
+import torch
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+from benchmarks.embed_throughput import bare_forward, synchronize  # noqa: E402
+from memprint.docs import fill_block  # noqa: E402
+from memprint.io import ImageSet, write_imageset  # noqa: E402
+from memprint.stages import embed, resolve_device  # noqa: E402
+
+FULL = {"embed_images": 50000, "embed_images_large": 10000, "batch": 512, "train": 50000, "test": 10000,
+        "generators": 18, "samples": 1500, "width": 768, "layers": 13, "vit": "vit_base_patch16_224",
+        "vit_large": "vit_large_patch16_224", "zoo_width": 64, "zoo_steps": 50, "sample_images": 256,
+        "invmm_images": 64, "invmm_steps": 100, "fingerprint": {"target_size": 500, "reference_sizes": [500, 1000]}}
+TINY = {"embed_images": 48, "embed_images_large": 16, "batch": 16, "train": 400, "test": 100, "generators": 2,
+        "samples": 60, "width": 32, "layers": 3, "vit": "vit_tiny_patch16_224", "vit_large": "vit_small_patch16_224",
+        "zoo_width": 8, "zoo_steps": 2, "sample_images": 4, "invmm_images": 2, "invmm_steps": 2,
+        "fingerprint": {"target_size": 20, "reference_sizes": [20]}}
+TARGETS = [("embedding.vit_base.end_to_end_images_per_s", ">=", 7500),
+           ("embedding.vit_base.end_to_end_over_bare", ">=", 0.85),
+           ("ct.all_layers_seconds", "<", 2.0),
+           ("pipeline.wall_seconds", "<", 60.0)]
+
+
+def _images(n: int, seed: int = 0) -> np.ndarray:
+    return np.random.default_rng(seed).integers(0, 256, (n, 32, 32, 3), dtype=np.uint8)
+
+
+def _imageset(n: int, seed: int = 0) -> ImageSet:
+    return ImageSet(_images(n, seed), np.arange(n) % 10, np.array([str(i) for i in range(n)], object), {})
+
+
+def _timed_embed(spec: dict, weights, source: Path, out: Path, size: dict, device, compile_blocks=False) -> float:
+    started = time.perf_counter()
+    embed(spec, weights, str(source), str(out), batch_size=size["batch"], device=str(device), progress=False,
+          compile_blocks=compile_blocks)
+    return time.perf_counter() - started
+
+
+def part_embedding(size: dict, device, tmp: Path, dinov2: str | None) -> dict:
+    """End-to-end (image file in, finished HDF5 of every block out) and bare forward images/s."""
+    models = {"vit_base": ({"kind": "timm", "name": size["vit"], "weights": "random"}, None, size["embed_images"]),
+              "vit_large": ({"kind": "timm", "name": size["vit_large"], "weights": "random"}, None,
+                            size["embed_images_large"])}
+    if dinov2:
+        models["dinov2_vits14"] = ({"kind": "hf", "name": dinov2, "weights": dinov2, "input_size": 224}, dinov2,
+                                   size["embed_images_large"])
+    results = {}
+    for name, (spec, weights, n) in models.items():
+        source = tmp / f"{name}_images.h5"
+        write_imageset(source, _imageset(n))
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            eager = _timed_embed(spec, weights, source, tmp / f"{name}_eager.h5", size, device)
+            row = {"model": spec["name"], "images": n, "end_to_end_images_per_s": n / eager}
+            if name == "vit_base" and size is FULL:  # compiling takes minutes on a CPU: not in the toy check
+                compiled = _timed_embed(spec, weights, source, tmp / f"{name}_compiled.h5", size, device, True)
+                row["compiled_end_to_end_images_per_s_compile_included"] = n / compiled
+            row["bare_images_per_s"] = bare_forward(spec, _images(min(n, 20 * size["batch"])), size["batch"], device)
+        row["end_to_end_over_bare"] = row["end_to_end_images_per_s"] / row["bare_images_per_s"]
+        results[name] = row
+    return results
+
+
+def part_ct(size: dict, device) -> dict:
+    """Reference fit (KMeans + P's distances) and scoring of every Q set, every layer, Table-1 sizes."""
+    from memprint.ct import CTSettings, LayerReference
+
+    rng = np.random.default_rng(0)
+    centres = rng.normal(0, 3, (10, size["width"])).astype(np.float32)
+
+    def draw(n):
+        return centres[rng.integers(0, 10, n)] + rng.normal(0, 1, (n, size["width"])).astype(np.float32)
+
+    fit = score = 0.0
+    for _ in range(size["layers"]):
+        train, test = draw(size["train"]), draw(size["test"])
+        generated = [draw(size["samples"]) for _ in range(size["generators"])]
+        synchronize(device)
+        started = time.perf_counter()
+        ref = LayerReference.fit(train, test, CTSettings(), device)
+        synchronize(device)
+        fit += time.perf_counter() - started
+        started = time.perf_counter()
+        for q in generated:
+            ref.score(q, device)
+        synchronize(device)
+        score += time.perf_counter() - started
+    return {"train": size["train"], "test": size["test"], "generated_sets": size["generators"],
+            "samples_per_set": size["samples"], "width": size["width"], "layers": size["layers"],
+            "reference_fit_seconds": fit, "scoring_seconds": score, "all_layers_seconds": fit + score}
+
+
+def part_pipeline(size: dict, tmp: Path, cores: int) -> dict:
+    """The Table-1 C_T path through Snakemake: sample files given, embeddings, C_T, curves, matching."""
+    work = tmp / "pipeline"
+    (work / "data").mkdir(parents=True)
+    for split, n in (("train", size["train"]), ("test", size["test"])):
+        np.savez(work / "data" / f"{split}.npz", x=_images(n, seed=len(split)), y=np.arange(n) % 10)
+    generators = {}
+    for k in range(size["generators"]):
+        np.savez(work / "data" / f"gen{k}.npz", x=_images(size["samples"], seed=100 + k))
+        generators[f"gen{k}"] = {"kind": "samples", "path": str(work / "data" / f"gen{k}.npz"),
+                                 "architecture": f"arch{k % 6}"}
+    config = {"data": {"source": "cifar10", "cifar10": {"train_npz": str(work / "data" / "train.npz"),
+                                                         "test_npz": str(work / "data" / "test.npz")}},
+              "generators": generators,
+              "encoders": {"vit": {"kind": "timm", "name": size["vit"], "weights": "random"}},
+              "ct": {"cells": 2 if size is TINY else 5, "min_generated_per_cell": 5 if size is TINY else 20},
+              "fingerprint": {**size["fingerprint"], "splits": 1, "statistics_features": "vit"},
+              "runtime": {"batch_size": size["batch"]}}
+    (work / "config.yaml").write_text(json.dumps(config))
+    command = [sys.executable, "-m", "snakemake", "--snakefile", str(REPO / "Snakefile"), "--directory", str(work),
+               "--configfile", str(work / "config.yaml"), "--cores", str(cores), "--quiet", "rules",
+               "results/fingerprint/table1.md"]
+    started = time.perf_counter()
+    result = subprocess.run(command, capture_output=True, text=True, check=False)
+    wall = time.perf_counter() - started
+    if result.returncode != 0:
+        raise RuntimeError(f"pipeline part failed:\n{result.stderr[-3000:]}")
+    return {"generators": size["generators"], "train": size["train"], "test": size["test"],
+            "samples": size["samples"], "encoder": size["vit"], "wall_seconds": wall,
+            "paper_seconds_gtx1080ti": 2835}
+
+
+def part_generators(size: dict, device) -> dict:
+    """Zoo training throughput (DCGAN, DDPM UNet) and diffusion sampling images/s per sampler."""
+    from memprint.models import image_generators, make_scheduler, sample_diffusion
+    from memprint.zoo import build_unet, train_zoo_model
+
+    results = {}
+    batch = 128 if size is FULL else 4
+    images = _images(batch * size["zoo_steps"])
+    for arch in ("dcgan", "ddpm"):
+        spec = {"arch": arch, "width": size["zoo_width"], "latent_dim": 128, "batch_size": batch}
+        stats = train_zoo_model(spec, images, 0, [1], device, lambda epoch, payload: None)
+        results[f"train_{arch}_images_per_s"] = len(images) / stats["train_seconds"]
+    unet = build_unet(3, 32, size["zoo_width"])
+    for name, steps in (("ddpm", 1000), ("ddim", 250), ("ddim", 50), ("pndm", 50)):
+        steps = steps if size is FULL else 3
+        generators = image_generators(0, 0, size["sample_images"])
+        synchronize(device)
+        started = time.perf_counter()
+        sample_diffusion(unet, make_scheduler(name, steps, None), generators, device, size["sample_images"])
+        synchronize(device)
+        results[f"sample_{name}_{steps}_images_per_s"] = size["sample_images"] / (time.perf_counter() - started)
+    results["zoo_width"] = size["zoo_width"]
+    return results
+
+
+def part_invmm(size: dict, device) -> dict:
+    """Seconds per image of InvMM (batched) on a zoo-sized DDPM UNet, for a fixed number of steps."""
+    from diffusers import DDPMScheduler
+
+    from memprint.invmm import InvMMSettings, PixelCorrelation, invert
+    from memprint.zoo import build_unet
+
+    unet = build_unet(3, 32, size["zoo_width"])
+    targets = torch.rand(size["invmm_images"], 3, 32, 32) * 2 - 1
+    settings = InvMMSettings(max_steps=size["invmm_steps"], check_every=max(1, size["invmm_steps"] // 2),
+                             ddim_steps=20 if size is FULL else 2, check_images=8 if size is FULL else 2)
+    synchronize(device)
+    started = time.perf_counter()
+    invert(unet, dict(DDPMScheduler().config), targets.to(device), PixelCorrelation(), settings, device, progress=False)
+    synchronize(device)
+    seconds = time.perf_counter() - started
+    return {"images": size["invmm_images"], "steps": size["invmm_steps"], "seconds_per_image": seconds / len(targets),
+            "seconds_per_image_per_100_steps": seconds / len(targets) * 100 / size["invmm_steps"]}
+
+
+def _lookup(results: dict, dotted: str):
+    value = results
+    for key in dotted.split("."):
+        if not isinstance(value, dict) or key not in value:
+            return None
+        value = value[key]
+    return value
+
+
+def check_targets(results: dict) -> list[dict]:
+    rows = []
+    for name, relation, target in TARGETS:
+        measured = _lookup(results["parts"], name)
+        met = None if measured is None else (measured >= target if relation == ">=" else measured < target)
+        rows.append({"figure": name, "target": f"{relation} {target}", "measured": measured, "met": met})
+    return rows
+
+
+def speed_table(results: dict) -> str:
+    """The README's Speed table, from the suite's JSON."""
+    lines = [f"Measured by `benchmarks/gpu_suite.py` on {results['device']} (torch {results['torch']}, "
+             f"{results['date']}, {'toy sizes' if results['tiny'] else 'full sizes'}).", "",
+             "| figure | measured | target | met |", "| --- | --- | --- | --- |"]
+    targets = {row["figure"]: row for row in results["targets"]}
+
+    def walk(prefix, value):
+        if isinstance(value, dict):
+            for key, inner in value.items():
+                yield from walk(f"{prefix}.{key}" if prefix else key, inner)
+        elif isinstance(value, (int, float)) and not isinstance(value, bool):
+            yield prefix, value
+
+    for figure, value in walk("", results["parts"]):
+        row = targets.get(figure, {})
+        met = {True: "yes", False: "**no**", None: ""}[row.get("met")]
+        lines.append(f"| {figure} | {value:,.3g} | {row.get('target', '')} | {met} |")
+    return "\n".join(lines) + "\n"
+
+
+def main(argv: list[str] | None = None) -> dict:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--parts", nargs="+", default=["embedding", "ct", "pipeline", "generators", "invmm"],
+                        choices=["embedding", "ct", "pipeline", "generators", "invmm"])
+    parser.add_argument("--tiny", action="store_true", help="toy sizes, for a CPU check")
+    parser.add_argument("--device", default="auto")
+    parser.add_argument("--dinov2", default=None, help="the DINOv2 asset folder (e.g. ../shared/assets/dinov2_vits14)")
+    parser.add_argument("--cores", type=int, default=16, help="Snakemake cores for the pipeline part")
+    parser.add_argument("--out", default="benchmarks/results/gpu_suite.json", help="JSON file (parts merge into it)")
+    parser.add_argument("--readme", default=None, help="only regenerate this README's Speed table from --out")
+    args = parser.parse_args(argv)
+    out = Path(args.out)
+    if args.readme:
+        fill_block(args.readme, "gpu-suite", speed_table(json.loads(out.read_text())))
+        return json.loads(out.read_text())
+    size, device = (TINY if args.tiny else FULL), resolve_device(args.device)
+    results = json.loads(out.read_text()) if out.exists() else {"parts": {}}
+    results.update(device=torch.cuda.get_device_name(device) if device.type == "cuda" else
+                   f"CPU ({platform.processor() or platform.machine()}, {torch.get_num_threads()} threads)",
+                   torch=torch.__version__, date=dt.date.today().isoformat(), tiny=args.tiny)
+    with tempfile.TemporaryDirectory() as tmp:
+        runners = {"embedding": lambda: part_embedding(size, device, Path(tmp), args.dinov2),
+                   "ct": lambda: part_ct(size, device), "pipeline": lambda: part_pipeline(size, Path(tmp), args.cores),
+                   "generators": lambda: part_generators(size, device), "invmm": lambda: part_invmm(size, device)}
+        for part in args.parts:
+            started = time.perf_counter()
+            results["parts"][part] = runners[part]()
+            print(f"{part}: {time.perf_counter() - started:.1f} s", flush=True)
+    results["targets"] = check_targets(results)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(results, indent=2, default=float))
+    return results
+
+
+if __name__ == "__main__":
+    main()

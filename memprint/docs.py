@@ -1,0 +1,49 @@
+"""Fill generated blocks of a Markdown file from result files, so documented numbers are never typed by hand.
+
+A block is the text between ``<!-- NAME:start -->`` and ``<!-- NAME:end -->``; ``python -m memprint.docs
+README.md NAME FILE [FILE ...]`` replaces it with the files' contents, one after another, or, when the files are
+C_T curve CSVs (``results/ct/{encoder}/*.csv``), with their table: C_T and its 95% interval per layer.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from memprint import MemprintError
+
+
+def fill_block(markdown: str | Path, name: str, text: str) -> None:
+    path = Path(markdown)
+    start, end = f"<!-- {name}:start -->", f"<!-- {name}:end -->"
+    content = path.read_text()
+    if content.count(start) != 1 or content.count(end) != 1:
+        raise MemprintError(f"{path}: needs exactly one {start} ... {end} block")
+    head, rest = content.split(start)
+    path.write_text(head + start + "\n" + text.rstrip("\n") + "\n" + end + rest.split(end, 1)[1])
+
+
+def ct_table(curve_files: list[str], intervals: bool = True) -> str:
+    """Generators x layers of C_T (with [low, high] when the curves carry intervals), in Markdown."""
+    from memprint.stages import read_csv, read_csv_provenance
+
+    curves = {read_csv_provenance(f).get("generator") or Path(f).stem: read_csv(f) for f in curve_files}
+    layers = next(iter(curves.values()))["layer"].tolist()
+    lines = ["| generator | " + " | ".join(str(layer) for layer in layers) + " |", "|---" * (len(layers) + 1) + "|"]
+    for name, curve in curves.items():
+        cells = [f"{r.ct:.2f}" + (f" [{r.ct_low:.1f}, {r.ct_high:.1f}]" if intervals and "ct_low" in curve else "")
+                 for r in curve.itertuples()]
+        lines.append(f"| {name} | " + " | ".join(cells) + " |")
+    return "\n".join(lines) + "\n"
+
+
+def main(argv: list[str]) -> None:
+    markdown, name, *files = argv
+    if all(f.endswith(".csv") for f in files):
+        fill_block(markdown, name, ct_table(files))
+    else:
+        fill_block(markdown, name, "\n".join(Path(f).read_text().rstrip("\n") + "\n" for f in files))
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])

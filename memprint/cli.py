@@ -21,23 +21,55 @@ import numpy as np
 from memprint import MemprintError, __version__
 
 
-def _load_matrix(path: str, layer: str | None) -> tuple[list[str], list[np.ndarray]]:
-    """A .npy (N, D) or (L, N, D) array, or a memprint embedding file (all layers, or ``layer``)."""
+def _load_matrix(path: str, layer: str | None) -> tuple[list[str], list[np.ndarray], dict]:
+    """A .npy (N, D) or (L, N, D) array, or a memprint embedding file (all layers, or ``layer``), and the
+    embedding file's identity (layer names, encoder weights) to check T, P and Q against each other."""
     from memprint.io import read_embeddings
 
     if path.endswith((".h5", ".hdf5")):
         emb = read_embeddings(path, [layer] if layer else None)
-        return emb.layer_names, emb.layers
+        identity = {"layers": json.loads(emb.attrs["layer_names"]), "weights": emb.attrs.get("weights_sha256"),
+                    "encoder": emb.attrs.get("encoder_spec")}
+        return emb.layer_names, emb.layers, identity
+    if Path(path).is_dir():
+        raise MemprintError(f"{path}: a folder, not an embedding file; give an .npy array or a memprint .h5")
     if not Path(path).exists():
         raise MemprintError(f"{path}: file not found")
-    array = np.load(path, allow_pickle=False)
+    if not path.endswith(".npy"):
+        raise MemprintError(f"{path}: not an .npy or .h5 file; save embeddings with np.save(path, array) (one "
+                            "(N, D) or (L, N, D) array) or give a memprint embedding .h5")
+    try:
+        array = np.load(path, allow_pickle=False)
+    except (ValueError, OSError, EOFError) as err:
+        raise MemprintError(f"{path}: not a readable numeric .npy ({err}); rewrite it with np.save") from None
+    if array.dtype.kind not in "fiu":
+        raise MemprintError(f"{path}: holds {array.dtype} values, not numbers; save a float array")
     if array.ndim == 2:
-        return ["0"], [array]
-    if array.ndim == 3:
         if layer is not None:
-            return [layer], [array[int(layer)]]
-        return [str(i) for i in range(len(array))], list(array)
+            raise MemprintError(f"--layer {layer}: {path} is one (N, D) layer; --layer picks from (L, N, D) arrays "
+                                "or .h5 files")
+        return ["0"], [array], {}
+    if array.ndim == 3:
+        if layer is None:
+            return [str(i) for i in range(len(array))], list(array), {}
+        if not layer.isdigit() or int(layer) >= len(array):
+            raise MemprintError(f"--layer {layer}: {path} holds layers 0..{len(array) - 1}; give an index in that "
+                                "range")
+        return [layer], [array[int(layer)]], {}
     raise MemprintError(f"{path}: expected an (N, D) or (L, N, D) array, got shape {array.shape}")
+
+
+def _load_three(args) -> tuple[list[str], list, list, list]:
+    """T, P and Q, which must come from one encoder (same layers and weights) when they are embedding files."""
+    (names, train, t_id), (_, test, p_id), (_, generated, q_id) = (
+        _load_matrix(p, args.layer) for p in (args.train, args.test, args.generated))
+    if not (len(train) == len(test) == len(generated)):
+        raise MemprintError(f"layer counts differ: train {len(train)}, test {len(test)}, generated {len(generated)}")
+    for what, path, identity in (("test", args.test, p_id), ("generated", args.generated, q_id)):
+        if t_id and identity and (identity["layers"] != t_id["layers"] or identity["weights"] != t_id["weights"]):
+            raise MemprintError(f"{path} and {args.train} come from different encoders (layers or weights SHA-256 "
+                                f"differ); embed the {what} set with the training set's encoder")
+    return names, train, test, generated
 
 
 def cmd_ct(args) -> dict:
@@ -45,9 +77,7 @@ def cmd_ct(args) -> dict:
 
     settings = CTSettings(cells=args.cells, tau=args.tau, min_generated_per_cell=args.min_generated_per_cell,
                           pca_dim=args.pca_dim, distance=args.distance, seed=args.seed)
-    (names, train), (_, test), (_, generated) = (_load_matrix(p, args.layer) for p in (args.train, args.test, args.generated))
-    if not (len(train) == len(test) == len(generated)):
-        raise MemprintError(f"layer counts differ: train {len(train)}, test {len(test)}, generated {len(generated)}")
+    names, train, test, generated = _load_three(args)
     layers = []
     for name, t, p, q in zip(names, train, test, generated):
         result = LayerReference.fit(t, p, settings, layer=name).score(q, layer=name)
@@ -70,9 +100,7 @@ def cmd_copies(args) -> dict:
     from memprint.stages import write_csv
 
     settings = CTSettings(cells=args.cells, min_generated_per_cell=args.min_generated_per_cell, seed=args.seed)
-    (names, train), (_, test), (_, generated) = (_load_matrix(p, args.layer) for p in (args.train, args.test, args.generated))
-    if not (len(train) == len(test) == len(generated)):
-        raise MemprintError(f"layer counts differ: train {len(train)}, test {len(test)}, generated {len(generated)}")
+    names, train, test, generated = _load_three(args)
     ids = {p: (read_embeddings(p, [names[0]]).image_ids if p.endswith((".h5", ".hdf5")) else None)
            for p in (args.train, args.generated)}
     frames = []

@@ -13,9 +13,8 @@ Functions ``Zu``, ``Zu_cells`` and ``C_T`` of their ``data_copying_tests.py`` (c
 Options the Bai et al. (2024) code uses, off by default: PCA to 64 dimensions fit on T per layer, k = 10, and
 the distance 1 - |cosine| instead of Euclidean.
 
-The fit on T and P (the "reference") does not depend on Q, so it is computed once per layer and reused for
-every generator (``LayerReference``). Maths in float32 (distances) and float64 (statistics); KMeans and PCA are
-seeded, so a score is deterministic for fixed inputs on a given machine.
+The fit on T and P (the "reference") does not depend on Q: it is computed once per layer and reused for every
+generator (``LayerReference``). KMeans and PCA are seeded: a score is deterministic on a given machine.
 """
 
 from __future__ import annotations
@@ -52,6 +51,10 @@ class CTSettings:
             raise MemprintError(f"C_T distance {self.distance!r} is unknown; use one of {DISTANCES}")
         if self.cells < 1:
             raise MemprintError(f"C_T cells must be >= 1, got {self.cells}")
+        if self.tau is not None and not 0 <= self.tau < 1:
+            raise MemprintError(f"C_T tau must be in [0, 1) (a share of the generated samples), got {self.tau}")
+        if self.pca_dim is not None and self.pca_dim < 1:
+            raise MemprintError(f"C_T pca_dim must be >= 1 (or none), got {self.pca_dim}")
 
     def tau_for(self, n_generated: int) -> float:
         return self.tau if self.tau is not None else self.min_generated_per_cell / n_generated
@@ -175,6 +178,8 @@ class LayerReference:
             return cls(settings, np.zeros((0, train.shape[1]), np.float32), train, empty, empty,
                        np.zeros(0, np.float32), None, None, warning=msg)
         pca_mean = pca_components = None
+        if (settings.pca_dim or 0) > train.shape[1]:
+            raise MemprintError(f"pca_dim {settings.pca_dim} > embedding width {train.shape[1]}{where}; lower it")
         if settings.pca_dim is not None and settings.pca_dim < train.shape[1]:
             pca = PCA(n_components=min(settings.pca_dim, len(train)), random_state=settings.seed).fit(train)
             pca_mean = pca.mean_.astype(np.float32)
@@ -228,8 +233,7 @@ class LayerReference:
 
     def score_distances(self, gen_cells: np.ndarray, gen_dist: np.ndarray, layer: str = "") -> CTResult:
         """C_T from Q's cells and distances (``generated_neighbours``)."""
-        k = len(self.centers)
-        where = f" (layer {layer})" if layer else ""
+        k, where = len(self.centers), f" (layer {layer})" if layer else ""
         tau = self.settings.tau_for(max(len(gen_cells), 1))
         n_test, n_gen = len(self.test_cells), len(gen_cells)
         test_counts, gen_counts = _counts(self.test_cells, k), _counts(gen_cells, k)
@@ -250,8 +254,8 @@ class LayerReference:
         return CTResult(ct, float(tau), int(used.sum()), [None if np.isnan(v) else float(v) for v in z],
                         _counts(self.train_cells, k).tolist(), test_counts.tolist(), gen_counts.tolist())
 
-    # -- persistence: everything but the training points, which are re-read from their embedding file
     def state(self) -> dict:
+        """What to persist: everything but the training points, which are re-read from their embedding file."""
         arrays = {"centers": self.centers, "train_cells": self.train_cells, "test_cells": self.test_cells,
                   "test_dist": self.test_dist}
         if self.pca_components is not None:
@@ -270,8 +274,7 @@ class LayerReference:
 
 
 def _check_matrix(x, what: str, layer: str, width: int | None = None) -> np.ndarray:
-    x = np.asarray(x, dtype=np.float32)
-    where = f" (layer {layer})" if layer else ""
+    x, where = np.asarray(x, dtype=np.float32), f" (layer {layer})" if layer else ""
     if x.ndim != 2:
         raise MemprintError(f"{what}{where} must be a 2-D (N, D) array, got shape {x.shape}")
     if width is not None and x.shape[1] != width:

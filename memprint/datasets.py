@@ -7,6 +7,7 @@
 
 from __future__ import annotations
 
+import zipfile
 from pathlib import Path
 
 import numpy as np
@@ -47,8 +48,10 @@ def load_npz(path: str | Path) -> ImageSet:
             images = data[key]
             labels = data["y"].astype(np.int64) if "y" in data else np.full(len(images), -1, np.int64)
             names = data["filenames"].astype(str) if "filenames" in data else None
-    except (ValueError, OSError) as err:
-        raise MemprintError(f"{path}: not a readable .npz file ({err})") from err
+    except (ValueError, OSError, zipfile.BadZipFile, EOFError) as err:
+        raise MemprintError(f"{path}: not a readable .npz file ({err}); rewrite it with np.savez(path, x=images)") from None
+    if images.dtype != np.uint8:
+        raise MemprintError(f"{path}: images must be a uint8 array, got {images.dtype}; save them as np.uint8 in 0..255")
     if images.ndim == 3:
         images = images[..., None]
     if names is None:

@@ -266,6 +266,9 @@ class HFVisionTransformer(Encoder):
     def _config(cls, name: str):
         from transformers import AutoConfig
 
+        if name.startswith((".", "/", "~")) and not Path(name).expanduser().is_dir():
+            raise MemprintError(f"Hugging Face model folder {name} not found; fix the path, or give a hub id such "
+                                "as facebook/dinov2-small")
         try:
             return AutoConfig.from_pretrained(name)
         except (OSError, ValueError) as err:
@@ -276,6 +279,9 @@ class HFVisionTransformer(Encoder):
     def load_model(cls, spec: dict, weights):
         from transformers import AutoModel
 
+        if weights is not None and not Path(weights).exists():
+            raise MemprintError(f"encoder {spec.get('name')}: weights {weights} not found; give an existing model "
+                                "folder or state-dict file")
         if weights is not None and Path(weights).is_dir():
             folder = Path(weights)
             view = cls._folder_view(folder)
@@ -308,6 +314,7 @@ class HFVisionTransformer(Encoder):
     def hub_state_dict(cls, spec: dict) -> dict:
         from transformers import AutoModel
 
+        cls._config(spec["name"])  # a missing local folder is named here, not taken for a hub id
         model = AutoModel.from_pretrained(spec["name"], dtype=torch.float32)
         return {"state_dict": model.state_dict(), "hf_config": model.config.to_dict()}
 

@@ -149,7 +149,8 @@ class EmbeddingWriter:
         if "layers" not in self.file:
             group = self.file.create_group("layers")
             for name, dim in zip(layer_names, dims):
-                group.create_dataset(name, shape=(n_rows, dim), dtype=np.float16, chunks=(min(CHUNK_ROWS, n_rows), dim))
+                group.create_dataset(name, shape=(n_rows, dim), dtype=np.float16, chunks=(min(CHUNK_ROWS, n_rows), dim),
+                                     fletcher32=True)
             self.file.create_dataset("image_ids", data=np.asarray(image_ids, dtype=object), dtype=h5py.string_dtype())
             self.file.attrs.update(h5_attrs(provenance(**attrs)))
             self.file.attrs["layer_names"] = json.dumps(layer_names)
@@ -216,7 +217,11 @@ def read_embeddings(path: str | os.PathLike, layers: list[str] | None = None) ->
             if unknown:
                 raise MemprintError(f"{path}: unknown layer(s) {unknown}; the file holds {names}")
             names = layers
-        arrays = [f["layers"][name][()].astype(np.float32) for name in names]
+        try:
+            arrays = [f["layers"][name][()].astype(np.float32) for name in names]
+        except OSError as err:  # fletcher32 checksum mismatch or an unreadable chunk
+            raise MemprintError(f"{path}: corrupt embedding data ({err}); delete the file and rerun the embedding "
+                                "step") from None
         ids = f["image_ids"].asstr()[()]
         attrs = dict(f.attrs)
     return Embeddings(names, arrays, np.asarray(ids, dtype=object), attrs)

@@ -70,6 +70,8 @@ def resolve_device(name: str = "auto") -> torch.device:
             return torch.device("cpu")
         count = torch.cuda.device_count()
         return torch.device(f"cuda:{_claim_free_gpu(count) if count > 1 else 0}")
+    if name != "cpu" and not (name == "cuda" or name.startswith("cuda:") and name[5:].isdigit()):
+        raise MemprintError(f"device {name!r} is unknown; use auto, cpu, cuda or cuda:N")
     if name.startswith("cuda") and not torch.cuda.is_available():
         raise MemprintError(f"device {name!r} asked for, but no CUDA GPU is visible; use device: auto or cpu")
     return torch.device(name)
@@ -308,11 +310,13 @@ def embed(spec: dict, weights: str | None, imageset_path: str, out: str, batch_s
           device: str = "auto", progress: bool = True, compile_blocks: bool = False) -> None:
     """Every layer's embedding of one image set, written resumably to ``out`` (float16, one pass per batch);
     ``compile_blocks``: torch.compile the encoder's blocks first (worth it for large sets on a GPU)."""
+    if batch_size < 1:
+        raise MemprintError(f"batch size must be >= 1, got {batch_size}")
     dev = resolve_device(device)
+    imageset = read_imageset(imageset_path)
     encoder = load_encoder(spec, weights, dev)
     if compile_blocks:
         encoder.compile_blocks()
-    imageset = read_imageset(imageset_path)
     resume_key = json.dumps([encoder.identity, imageset.content_hash()], sort_keys=True, default=str)
     with torch.inference_mode():
         dims = [t.shape[1] for t in encoder.layer_embeddings(torch.from_numpy(imageset.images[:2]).to(dev))]

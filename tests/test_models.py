@@ -166,6 +166,7 @@ def test_interrupted_shard_reruns_alone(tmp_path):
     """A node lost while sampling shard 1: the next run samples only shard 1, then gathers; shard 0 is kept."""
     config = yaml.safe_load(TINY_CONFIG.read_text())
     config["generators"] = {"kde_0.1": {"kind": "kde", "bandwidth": 0.1, "samples": 40, "seed": 1}}
+    config["claims"] = {"baseline": "kde_0.1"}
     config["zoo"] = {"models": {"vae": {"arch": "vae", "width": 8, "latent_dim": 8}}, "epochs": [1],
                      "samples": 40, "shards": 2}
     path = tmp_path / "config.yaml"

@@ -146,6 +146,8 @@ def test_html_report_gathers_figures_with_captions(finished_run):
                          "figure_ct_settings": 1, "figure_sample_grid": 1}),
     ("cifar10_cpu", {"train_zoo_model": 6, "sample_shard": 12, "sample_generator": 22, "embed": 24, "ct_curve": 22,
                      "fingerprint_curves": 22, "train_segmenter": 1, "claims": 1, "publish_results": 1}),
+    ("cifar10_gpu", {"train_zoo_model": 12, "sample_shard": 24, "embed": 2 * 36, "ct_curve": 2 * 34, "claims": 2,
+                     "copies_validation": 2, "fetch_encoder_weights": 1, "publish_results": 0}),
     ("invmm_duplicates", {"train_zoo_model": 1, "invmm_shard": 4, "invmm_table": 1, "figure_invmm": 1,
                           "ct_curve": 1, "fingerprint_table": 0}),
 ])
@@ -160,6 +162,9 @@ def test_shipped_gpu_configs_plan_their_dag(tmp_path, name, jobs):
         if spec["weights"] not in ("pretrained", "random"):
             local = TINY.parents[2] / spec["weights"]
             spec["weights"] = str(local.resolve()) if local.exists() else "random"
+        if spec["kind"] == "hf" and spec["name"].startswith("."):  # the asset folder, or the hub id it stands for
+            local = TINY.parents[2] / spec["name"]
+            spec["name"] = str(local.resolve()) if local.exists() else "facebook/dinov2-small"
     config = tmp_path / f"{name}.yaml"
     config.write_text(yaml.safe_dump(cfg))
     result = snakemake(tmp_path, config, "--replace-workflow-config", "-n", "--quiet", "rules")

@@ -28,7 +28,11 @@ rule all:
         "results/generators/summary.csv",
         expand("results/figures/invmm/{generator}.{ext}", generator=INVMM_GENERATORS, ext=FIGURE_FORMATS),
         expand("results/claims/{encoder}.md", encoder=ENCODERS),
-        expand("results/figures/{encoder}/{figure}.{ext}", encoder=ENCODERS, figure=["copy_rates", "copied_pairs"],
-               ext=FIGURE_FORMATS),
+        expand(
+            "results/figures/{encoder}/{figure}.{ext}",
+            encoder=ENCODERS,
+            figure=["copy_rates", "copied_pairs"],
+            ext=FIGURE_FORMATS,
+        ),
         expand("results/figures/{encoder}/copies_validation.png", encoder=ENCODERS) if COPIES_VALIDATION else [],
         rules.publish_results.output,

@@ -22,7 +22,8 @@ import torch
 
 from memprint.encoders import load_encoder
 from memprint.io import ImageSet, read_embeddings, write_imageset
-from memprint.stages import embed, resolve_device
+from memprint.runtime import bf16_autocast, resolve_device
+from memprint.stages.encoders import embed
 
 
 def synchronize(device: torch.device) -> None:
@@ -30,13 +31,13 @@ def synchronize(device: torch.device) -> None:
         torch.cuda.synchronize(device)
 
 
-def bare_forward(spec: dict, images: np.ndarray, batch_size: int, device: torch.device) -> float:
+def bare_forward(spec: dict, images: np.ndarray, batch_size: int, device: torch.device, weights=None) -> float:
     """Images per second of the hooked forward pass alone (no file, no host copies of the outputs)."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        encoder = load_encoder(spec, None, device)
-    batches = [torch.from_numpy(images[i:i + batch_size]).to(device) for i in range(0, len(images), batch_size)]
-    with torch.autocast(device_type=device.type, dtype=torch.bfloat16, enabled=device.type == "cuda"):
+        encoder = load_encoder(spec, weights, device)
+    batches = [torch.from_numpy(images[i : i + batch_size]).to(device) for i in range(0, len(images), batch_size)]
+    with bf16_autocast(device):
         encoder.layer_embeddings(batches[0])  # warm-up
         synchronize(device)
         start = time.perf_counter()
@@ -61,20 +62,39 @@ def main() -> None:
     images = np.random.default_rng(0).integers(0, 256, (args.images, 32, 32, 3), dtype=np.uint8)
     with tempfile.TemporaryDirectory() as tmp:
         source, target = Path(tmp) / "images.h5", Path(tmp) / "embeddings.h5"
-        write_imageset(source, ImageSet(images, np.full(len(images), -1), np.arange(len(images)).astype(str).astype(object), {}))
+        write_imageset(
+            source, ImageSet(images, np.full(len(images), -1), np.arange(len(images)).astype(str).astype(object), {})
+        )
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             start = time.perf_counter()
-            embed(spec, None, str(source), str(target), batch_size=args.batch_size, device=str(device), progress=False,
-                  compile_blocks=args.compile)
+            embed(
+                spec,
+                None,
+                str(source),
+                str(target),
+                batch_size=args.batch_size,
+                device=str(device),
+                progress=False,
+                compile_blocks=args.compile,
+            )
             end_to_end = args.images / (time.perf_counter() - start)
         layers = len(read_embeddings(target).layer_names)
     result = {
-        "model": args.model, "weights": "random init", "images": args.images, "image_size": "32x32 (resized by the model's preprocessing)",
-        "batch_size": args.batch_size, "compiled_blocks": args.compile, "layers_written": layers, "device": torch.cuda.get_device_name(device) if device.type == "cuda" else platform.processor() or "cpu",
-        "torch": torch.__version__, "precision": "bf16 autocast" if device.type == "cuda" else "float32",
+        "model": args.model,
+        "weights": "random init",
+        "images": args.images,
+        "image_size": "32x32 (resized by the model's preprocessing)",
+        "batch_size": args.batch_size,
+        "compiled_blocks": args.compile,
+        "layers_written": layers,
+        "device": torch.cuda.get_device_name(device) if device.type == "cuda" else platform.processor() or "cpu",
+        "torch": torch.__version__,
+        "precision": "bf16 autocast" if device.type == "cuda" else "float32",
         "end_to_end_images_per_s": round(end_to_end, 1),
-        "bare_forward_images_per_s": round(bare_forward(spec, images[: min(len(images), 20 * args.batch_size)], args.batch_size, device), 1),
+        "bare_forward_images_per_s": round(
+            bare_forward(spec, images[: min(len(images), 20 * args.batch_size)], args.batch_size, device), 1
+        ),
     }
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
     Path(args.out).write_text(json.dumps(result, indent=2))

@@ -85,7 +85,7 @@ def crop_backgrounds(photos: list[np.ndarray], shape: tuple, rng: np.random.Gene
         photo = photos[rng.integers(len(photos))]
         side = max(h, min(photo.shape[:2]) // 4)
         y, x = rng.integers(0, photo.shape[0] - side + 1), rng.integers(0, photo.shape[1] - side + 1)
-        crop = _to_float(photo[None, y:y + side, x:x + side])
+        crop = _to_float(photo[None, y : y + side, x : x + side])
         crop = F.interpolate(crop, size=(h, w), mode="bilinear", antialias=True, align_corners=False)
         if c == 1:
             crop = crop.mean(dim=1, keepdim=True)
@@ -108,8 +108,12 @@ def recolour(images: np.ndarray, hue_degrees: float) -> np.ndarray:
     angle = np.deg2rad(hue_degrees)
     cos, sin, third = np.cos(angle), np.sin(angle), 1.0 / 3.0
     root = np.sqrt(third)
-    matrix = np.array([[cos + (1 - cos) * third, third * (1 - cos) - root * sin, third * (1 - cos) + root * sin],
-                       [third * (1 - cos) + root * sin, cos + third * (1 - cos), third * (1 - cos) - root * sin],
-                       [third * (1 - cos) - root * sin, third * (1 - cos) + root * sin, cos + third * (1 - cos)]])
+    matrix = np.array(
+        [
+            [cos + (1 - cos) * third, third * (1 - cos) - root * sin, third * (1 - cos) + root * sin],
+            [third * (1 - cos) + root * sin, cos + third * (1 - cos), third * (1 - cos) - root * sin],
+            [third * (1 - cos) - root * sin, third * (1 - cos) + root * sin, cos + third * (1 - cos)],
+        ]
+    )
     out = images.astype(np.float32) @ matrix.T.astype(np.float32)
     return np.clip(np.rint(out), 0, 255).astype(np.uint8)

@@ -19,7 +19,7 @@ from torch import nn
 from tqdm import tqdm
 
 from memprint import MemprintError
-from memprint.encoders import bf16_autocast
+from memprint.runtime import bf16_autocast
 
 log = logging.getLogger(__name__)
 
@@ -43,22 +43,25 @@ class VanillaCNN(nn.Module):
 
     def __init__(self, in_channels: int, classes: int, image_size: int, width: int = 32):
         super().__init__()
-        self.features = nn.Sequential(*[layer for c_in, c_out in ((in_channels, width), (width, 2 * width),
-                                                                  (2 * width, 4 * width))
-                                        for layer in (nn.Conv2d(c_in, c_out, 3, padding=1), nn.ReLU(),
-                                                      nn.MaxPool2d(2, ceil_mode=True))])
+        self.features = nn.Sequential(
+            *[
+                layer
+                for c_in, c_out in ((in_channels, width), (width, 2 * width), (2 * width, 4 * width))
+                for layer in (nn.Conv2d(c_in, c_out, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2, ceil_mode=True))
+            ]
+        )
         side = image_size
         for _ in range(3):
             side = -(-side // 2)
-        self.classifier = nn.Sequential(nn.Flatten(), nn.Linear(4 * width * side * side, 128), nn.ReLU(),
-                                        nn.Linear(128, classes))
+        self.classifier = nn.Sequential(
+            nn.Flatten(), nn.Linear(4 * width * side * side, 128), nn.ReLU(), nn.Linear(128, classes)
+        )
 
     def forward(self, x):
         return self.classifier(self.features(x))
 
 
-def build_classifier(spec: dict, classes: int, in_channels: int,
-                     weights: str | None = None) -> tuple[nn.Module, str]:
+def build_classifier(spec: dict, classes: int, in_channels: int, weights: str | None = None) -> tuple[nn.Module, str]:
     """The configured network with a ``classes``-way head, and which weights it started from (``weights``: a
     state-dict file for torchvision models, e.g. the one ``fetch_classifier_weights`` saved; None: random init)."""
     if spec["kind"] == "cnn":
@@ -81,8 +84,9 @@ def build_classifier(spec: dict, classes: int, in_channels: int,
         try:
             model.load_state_dict(state)
         except RuntimeError as err:
-            raise MemprintError(f"classifier weights {weights} do not fit torchvision {arch}: "
-                                f"{str(err).splitlines()[0]}") from err
+            raise MemprintError(
+                f"classifier weights {weights} do not fit torchvision {arch}: {str(err).splitlines()[0]}"
+            ) from err
         used = f"{weights} (sha256 {sha256_file(weights)})"
     head_path = TORCHVISION_HEADS[arch].split(".")
     parent = model
@@ -108,8 +112,13 @@ def _prepare(images_uint8: np.ndarray, spec: dict, device: torch.device) -> torc
     if spec["kind"] == "torchvision":
         x = x.expand(-1, 3, -1, -1)
     if x.shape[-1] != spec["image_size"]:
-        x = F.interpolate(x, size=(spec["image_size"],) * 2, mode="bilinear", align_corners=False,
-                          antialias=x.shape[-1] > spec["image_size"])
+        x = F.interpolate(
+            x,
+            size=(spec["image_size"],) * 2,
+            mode="bilinear",
+            align_corners=False,
+            antialias=x.shape[-1] > spec["image_size"],
+        )
     if spec["kind"] == "torchvision":
         mean = torch.tensor(IMAGENET_MEAN, device=device).view(1, 3, 1, 1)
         std = torch.tensor(IMAGENET_STD, device=device).view(1, 3, 1, 1)
@@ -117,8 +126,16 @@ def _prepare(images_uint8: np.ndarray, spec: dict, device: torch.device) -> torc
     return (x - 0.5) / 0.5
 
 
-def train_classifier(spec: dict, images: np.ndarray, labels: np.ndarray, classes: int, device: torch.device,
-                     seed: int, batch_size: int = 32, weights: str | None = None) -> tuple[nn.Module, str]:
+def train_classifier(
+    spec: dict,
+    images: np.ndarray,
+    labels: np.ndarray,
+    classes: int,
+    device: torch.device,
+    seed: int,
+    batch_size: int = 32,
+    weights: str | None = None,
+) -> tuple[nn.Module, str]:
     """Cross-entropy training with Adam for ``spec['epochs']`` epochs on single images (labels: architectures)."""
     torch.manual_seed(seed)
     model, weights_used = build_classifier(spec, classes, images.shape[-1], weights)
@@ -130,7 +147,7 @@ def train_classifier(spec: dict, images: np.ndarray, labels: np.ndarray, classes
         order = order_rng.permutation(len(images))
         total = torch.zeros((), device=device)
         for start in range(0, len(images), batch_size):
-            idx = order[start:start + batch_size]
+            idx = order[start : start + batch_size]
             with bf16_autocast(device):
                 loss = F.cross_entropy(model(_prepare(images[idx], spec, device)), targets[idx])
             optimiser.zero_grad(set_to_none=True)
@@ -142,13 +159,14 @@ def train_classifier(spec: dict, images: np.ndarray, labels: np.ndarray, classes
 
 
 @torch.no_grad()
-def majority_vote(model: nn.Module, images: np.ndarray, spec: dict, device: torch.device,
-                  batch_size: int = 256) -> tuple[int, float]:
+def majority_vote(
+    model: nn.Module, images: np.ndarray, spec: dict, device: torch.device, batch_size: int = 256
+) -> tuple[int, float]:
     """The most common predicted class over a target set's images, and the share of images that voted for it."""
     predictions = []
     for start in range(0, len(images), batch_size):
         with bf16_autocast(device):
-            logits = model(_prepare(images[start:start + batch_size], spec, device))
+            logits = model(_prepare(images[start : start + batch_size], spec, device))
         predictions += logits.argmax(1).tolist()
     label, votes = Counter(predictions).most_common(1)[0]
     return int(label), votes / len(predictions)

@@ -20,7 +20,6 @@ import pandas as pd
 
 from memprint.ct_interval import percentile_interval
 
-REAL_KINDS = ("zoo", "diffusion", "module", "torchscript", "samples", "gmm")  # generators that model the data
 LOW_LEVEL_KINDS = ("rotate", "down_up")
 BACKGROUND_KINDS = ("noise_background", "landscape_background")
 
@@ -44,16 +43,34 @@ def verdict(low: float, high: float, sign: int) -> str:
 
 
 def _row(claim: str, statistic: str, sign: int, generators: list[str], estimate: float, replicates: np.ndarray):
-    low, high = (float(v) for v in percentile_interval(replicates)) if np.isfinite(replicates).any() else (
-        np.nan, np.nan)
-    return {"claim": claim, "statistic": statistic, "claimed_sign": ">0" if sign > 0 else "<0",
-            "generators": ", ".join(generators), "estimate": float(estimate), "ci_low": low, "ci_high": high,
-            "verdict": verdict(low, high, sign), "reason": ""}
+    low, high = (
+        (float(v) for v in percentile_interval(replicates)) if np.isfinite(replicates).any() else (np.nan, np.nan)
+    )
+    return {
+        "claim": claim,
+        "statistic": statistic,
+        "claimed_sign": ">0" if sign > 0 else "<0",
+        "generators": ", ".join(generators),
+        "estimate": float(estimate),
+        "ci_low": low,
+        "ci_high": high,
+        "verdict": verdict(low, high, sign),
+        "reason": "",
+    }
 
 
 def _not_applicable(claim: str, statistic: str, sign: int, reason: str) -> dict:
-    return {"claim": claim, "statistic": statistic, "claimed_sign": ">0" if sign > 0 else "<0", "generators": "",
-            "estimate": np.nan, "ci_low": np.nan, "ci_high": np.nan, "verdict": "not applicable", "reason": reason}
+    return {
+        "claim": claim,
+        "statistic": statistic,
+        "claimed_sign": ">0" if sign > 0 else "<0",
+        "generators": "",
+        "estimate": np.nan,
+        "ci_low": np.nan,
+        "ci_high": np.nan,
+        "verdict": "not applicable",
+        "reason": reason,
+    }
 
 
 def _thirds(layers: int) -> tuple[np.ndarray, np.ndarray]:
@@ -70,9 +87,10 @@ def _slope(curves: np.ndarray) -> np.ndarray:
     return ((y - y.mean(-1, keepdims=True)) * x).sum(-1) / (x * x).sum()
 
 
-def depth_claim(curves: dict[str, Curve], kinds: dict[str, str], seed: int) -> dict:
+def depth_claim(curves: dict[str, Curve], real: set[str], seed: int) -> dict:
+    """``real``: the generators that model the data (trained or fitted models, not copies or alterations)."""
     claim, statistic = "C_T of real generated samples rises with depth", "mean slope of C_T over layers 1..L"
-    names = [g for g in curves if kinds[g] in REAL_KINDS]
+    names = [g for g in curves if g in real]
     if not names:
         return _not_applicable(claim, statistic, 1, "no trained or fitted model among the generators")
     slopes = np.stack([_slope(curves[g].replicates) for g in names], axis=1)  # (B, generators)
@@ -83,24 +101,36 @@ def depth_claim(curves: dict[str, Curve], kinds: dict[str, str], seed: int) -> d
 
 def shift_claims(curves: dict[str, Curve], kinds: dict[str, str], baseline: str | None) -> list[dict]:
     """The pathological sets' curves minus the baseline generator's (section 4.2, figure 5)."""
-    specs = [(LOW_LEVEL_KINDS, "shifts the early layers more than the late ones", ">", "early - late"),
-             (BACKGROUND_KINDS, "drops the relative C_T at the last layer", "<", "last - other layers"),
-             (("patch_shuffle",), "leaves the early layers near the baseline, deeper layers rise", ">", "late - early")]
+    specs = [
+        (LOW_LEVEL_KINDS, "shifts the early layers more than the late ones", ">", "early - late"),
+        (BACKGROUND_KINDS, "drops the relative C_T at the last layer", "<", "last - other layers"),
+        (("patch_shuffle",), "leaves the early layers near the baseline, deeper layers rise", ">", "late - early"),
+    ]
     rows = []
     for kind_group, what, side, contrast in specs:
         sign = 1 if side == ">" else -1
         statistic = f"shift vs baseline: {contrast} (mean over layers)"
         members = [g for g in curves if kinds[g] in kind_group]
         if not members or baseline not in curves:
-            reason = (f"no generator of kind {' or '.join(kind_group)}" if not members else
-                      f"baseline generator {baseline!r} is not configured (claims.baseline)")
+            reason = (
+                f"no generator of kind {' or '.join(kind_group)}"
+                if not members
+                else f"baseline generator {baseline!r} is not configured (claims.baseline)"
+            )
             rows.append(_not_applicable(f"{'/'.join(kind_group)} {what}", statistic, sign, reason))
             continue
         base = curves[baseline]
         for g in members:
-            rows.append(_row(f"{g} ({kinds[g]}) {what}", f"{statistic}, baseline {baseline}", sign, [g, baseline],
-                             _contrast(curves[g].point - base.point, contrast),
-                             _contrast(curves[g].replicates - base.replicates, contrast)))
+            rows.append(
+                _row(
+                    f"{g} ({kinds[g]}) {what}",
+                    f"{statistic}, baseline {baseline}",
+                    sign,
+                    [g, baseline],
+                    _contrast(curves[g].point - base.point, contrast),
+                    _contrast(curves[g].replicates - base.replicates, contrast),
+                )
+            )
     return rows
 
 
@@ -126,12 +156,11 @@ def kde_claim(curves: dict[str, Curve], kinds: dict[str, str], bandwidths: dict[
     return _row(claim, statistic, 1, names, np.diff(point).min(), np.diff(boot, axis=1).min(1))
 
 
-def architecture_claim(curves: dict[str, Curve], kinds: dict[str, str], architectures: dict[str, str],
-                       seed: int) -> dict:
+def architecture_claim(curves: dict[str, Curve], real: set[str], architectures: dict[str, str], seed: int) -> dict:
     """Mean cosine similarity of curves (layers 1..L) within an architecture minus between architectures, among
     trained generators when there are such (else all); generators and replicates resampled together."""
     claim, statistic = "curves of one architecture are more alike than of different ones", "intra - inter cosine"
-    names = [g for g in curves if kinds[g] in REAL_KINDS] or list(curves)
+    names = [g for g in curves if g in real] or list(curves)
     arch = np.array([architectures[g] for g in names])
     if len(set(arch)) < 2 or len(arch) == len(set(arch)):
         return _not_applicable(claim, statistic, 1, "needs an architecture with two generators and two architectures")
@@ -148,8 +177,12 @@ def architecture_claim(curves: dict[str, Curve], kinds: dict[str, str], architec
     estimate = difference(np.stack([curves[g].point for g in names]), everyone)
     rng = np.random.default_rng(seed)
     replicates = len(curves[names[0]].replicates)
-    boot = np.array([difference(np.stack([curves[g].replicates[b] for g in names]),
-                                rng.integers(0, len(names), len(names))) for b in range(replicates)])
+    boot = np.array(
+        [
+            difference(np.stack([curves[g].replicates[b] for g in names]), rng.integers(0, len(names), len(names)))
+            for b in range(replicates)
+        ]
+    )
     return _row(claim, statistic, 1, names, estimate, boot)
 
 
@@ -177,28 +210,91 @@ def fingerprint_claim(fingerprint_curves: pd.DataFrame | None, statistics: pd.Da
     paired = pd.concat(correct, axis=1).dropna().reset_index()
     difference = paired["ct"].astype(float) - paired["stat"].astype(float)
     low, high = cluster_bootstrap(difference.to_numpy(), paired["target"].to_numpy(), seed=seed)
-    return {"claim": claim, "statistic": statistic, "claimed_sign": ">0", "generators": f"{paired['target'].nunique()}",
-            "estimate": float(difference.mean()), "ci_low": low, "ci_high": high,
-            "verdict": verdict(low, high, 1), "reason": f"{len(paired)} targets, {size} reference images"}
+    return {
+        "claim": claim,
+        "statistic": statistic,
+        "claimed_sign": ">0",
+        "generators": f"{paired['target'].nunique()}",
+        "estimate": float(difference.mean()),
+        "ci_low": low,
+        "ci_high": high,
+        "verdict": verdict(low, high, 1),
+        "reason": f"{len(paired)} targets, {size} reference images",
+    }
 
 
-def claims_table(curves: dict[str, Curve], specs: dict[str, dict], architectures: dict[str, str],
-                 baseline: str | None, fingerprint_curves: pd.DataFrame | None, statistics: pd.DataFrame | None,
-                 seed: int = 0) -> pd.DataFrame:
+def claims_table(
+    curves: dict[str, Curve],
+    specs: dict[str, dict],
+    architectures: dict[str, str],
+    baseline: str | None,
+    fingerprint_curves: pd.DataFrame | None,
+    statistics: pd.DataFrame | None,
+    seed: int = 0,
+) -> pd.DataFrame:
     """Every claim for one C_T setting."""
+    from memprint.generators import generator
+
     kinds = {g: spec["kind"] for g, spec in specs.items()}
+    real = {g for g, spec in specs.items() if generator(g, spec).models_data}
     bandwidths = {g: spec.get("bandwidth") for g, spec in specs.items()}
-    rows = [depth_claim(curves, kinds, seed), *shift_claims(curves, kinds, baseline),
-            kde_claim(curves, kinds, bandwidths), architecture_claim(curves, kinds, architectures, seed),
-            fingerprint_claim(fingerprint_curves, statistics, seed)]
+    rows = [
+        depth_claim(curves, real, seed),
+        *shift_claims(curves, kinds, baseline),
+        kde_claim(curves, kinds, bandwidths),
+        architecture_claim(curves, real, architectures, seed),
+        fingerprint_claim(fingerprint_curves, statistics, seed),
+    ]
     return pd.DataFrame(rows)
 
 
 def claims_markdown(table: pd.DataFrame) -> str:
-    lines = ["| C_T setting | claim | statistic | claimed | estimate [95% interval] | verdict |",
-             "| --- | --- | --- | --- | --- | --- |"]
+    lines = [
+        "| C_T setting | claim | statistic | claimed | estimate [95% interval] | verdict |",
+        "| --- | --- | --- | --- | --- | --- |",
+    ]
     for r in table.itertuples():
-        value = (f"{r.estimate:.3f} [{r.ci_low:.3f}, {r.ci_high:.3f}]" if np.isfinite(r.estimate)
-                 else f"n/a ({r.reason})")
+        value = (
+            f"{r.estimate:.3f} [{r.ci_low:.3f}, {r.ci_high:.3f}]" if np.isfinite(r.estimate) else f"n/a ({r.reason})"
+        )
         lines.append(f"| {r.setting} | {r.claim} | {r.statistic} | {r.claimed_sign} | {value} | **{r.verdict}** |")
+    return "\n".join(lines) + "\n"
+
+
+def known_answer_checks(curves: dict[str, pd.DataFrame], specs: dict[str, dict]) -> pd.DataFrame:
+    """The generators whose C_T is known in advance, checked layer by layer: a copier must lie far below -2 (its
+    whole interval), a perfect generator (real images in neither T nor P) about 0 (its interval covering 0)."""
+    rows = []
+    for name, spec in specs.items():
+        curve = curves[name]
+        if spec["kind"] == "copier":
+            expected, good = "95% interval below -2", curve["ct_high"] < -2
+        elif spec["kind"] == "unaltered" and spec.get("source") == "heldout":
+            expected, good = "95% interval covers 0", (curve["ct_low"] <= 0) & (curve["ct_high"] >= 0)
+        else:
+            continue
+        rows.append(
+            {
+                "generator": name,
+                "expected": expected,
+                "layers_as_expected": int(good.sum()),
+                "layers": len(curve),
+                "layers_not": ", ".join(map(str, curve.loc[~good, "layer"])),
+                "ct_min": float(curve["ct"].min()),
+                "ct_max": float(curve["ct"].max()),
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def known_answer_markdown(checks: pd.DataFrame) -> str:
+    lines = [
+        "| C_T setting | generator | expected at every layer | layers as expected | layers not | C_T range |",
+        "| --- | --- | --- | --- | --- | --- |",
+    ]
+    lines += [
+        f"| {r.setting} | {r.generator} | {r.expected} | {r.layers_as_expected} of {r.layers} | "
+        f"{r.layers_not or '–'} | {r.ct_min:.2f} .. {r.ct_max:.2f} |"
+        for r in checks.itertuples()
+    ]
     return "\n".join(lines) + "\n"

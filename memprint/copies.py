@@ -13,9 +13,10 @@ per cell a copy-free generator's rate can sit a little off the nominal one.
 
 from __future__ import annotations
 
+from statistics import NormalDist
+
 import numpy as np
 import pandas as pd
-from scipy.stats import norm
 
 from memprint.ct import LayerReference
 
@@ -36,22 +37,37 @@ def copy_scores(ref: LayerReference, gen_cells: np.ndarray, gen_dist: np.ndarray
     return scores
 
 
-def copies_frame(ref: LayerReference, neighbours: tuple, train_ids, sample_ids, layer: int, layer_name: str,
-                 threshold: float = DEFAULT_THRESHOLD) -> pd.DataFrame:
+def copies_frame(
+    ref: LayerReference,
+    neighbours: tuple,
+    train_ids,
+    sample_ids,
+    layer: int,
+    layer_name: str,
+    threshold: float = DEFAULT_THRESHOLD,
+) -> pd.DataFrame:
     """One row per generated sample at one layer: nearest training image, distance, copy score and flag, from
     the (cells, distances, nearest training rows) C_T's search found (``LayerReference.generated_neighbours``)."""
     cells, dist, rows = neighbours
     scores = copy_scores(ref, cells, dist)
-    return pd.DataFrame({"sample_id": np.asarray(sample_ids), "layer": layer, "layer_name": layer_name,
-                         "nearest_train_id": np.asarray(train_ids)[rows], "distance": dist, "score": scores,
-                         "copy": scores < threshold})
+    return pd.DataFrame(
+        {
+            "sample_id": np.asarray(sample_ids),
+            "layer": layer,
+            "layer_name": layer_name,
+            "nearest_train_id": np.asarray(train_ids)[rows],
+            "distance": dist,
+            "score": scores,
+            "copy": scores < threshold,
+        }
+    )
 
 
 def wilson_interval(copies: int, total: int, level: float = 0.95) -> tuple[float, float]:
     """Wilson score interval of a proportion: sensible at rates near 0 and 1, where the normal one fails."""
     if total == 0:
         return float("nan"), float("nan")
-    z = norm.ppf(0.5 + level / 2)
+    z = NormalDist().inv_cdf(0.5 + level / 2)
     rate = copies / total
     centre = (rate + z * z / (2 * total)) / (1 + z * z / total)
     half = z * np.sqrt(rate * (1 - rate) / total + z * z / (4 * total * total)) / (1 + z * z / total)
@@ -67,6 +83,14 @@ def copy_rates(table: pd.DataFrame) -> pd.DataFrame:
         scored = block.dropna(subset=["score"])
         copies, total = int(scored["copy"].sum()), len(scored)
         low, high = wilson_interval(copies, total)
-        rows.append({**dict(zip(keys, key)), "copies": copies, "samples": total,
-                     "copy_rate": copies / total if total else np.nan, "ci_low": low, "ci_high": high})
+        rows.append(
+            {
+                **dict(zip(keys, key)),
+                "copies": copies,
+                "samples": total,
+                "copy_rate": copies / total if total else np.nan,
+                "ci_low": low,
+                "ci_high": high,
+            }
+        )
     return pd.DataFrame(rows)

@@ -24,8 +24,9 @@ def embed_layers(encoder, images: np.ndarray, batch_size: int, device: torch.dev
     from memprint.encoders import embed_images
 
     parts: list[list[np.ndarray]] = []
-    embed_images(encoder, images, batch_size, device, on_batch=lambda first, layers: parts.append(layers),
-                 progress=False)
+    embed_images(
+        encoder, images, batch_size, device, on_batch=lambda first, layers: parts.append(layers), progress=False
+    )
     return [np.concatenate([p[i] for p in parts]).astype(np.float16).astype(np.float32) for i in range(len(parts[0]))]
 
 
@@ -33,8 +34,17 @@ def altered_copies(images: np.ndarray, rotate: float, hue: float) -> dict[str, n
     return {"rotated": augment.rotate(images, rotate), "recoloured": augment.recolour(images, hue)}
 
 
-def evaluate_mix(refs: list[LayerReference], names: list[str], fresh: list[np.ndarray], copies: list[np.ndarray],
-                 sources: np.ndarray, threshold: float, replicates: int, seed: int, mix: str) -> list[dict]:
+def evaluate_mix(
+    refs: list[LayerReference],
+    names: list[str],
+    fresh: list[np.ndarray],
+    copies: list[np.ndarray],
+    sources: np.ndarray,
+    threshold: float,
+    replicates: int,
+    seed: int,
+    mix: str,
+) -> list[dict]:
     """One row per layer for fresh samples followed by planted ``copies`` of training rows ``sources``."""
     from sklearn.metrics import roc_auc_score
 
@@ -53,17 +63,40 @@ def evaluate_mix(refs: list[LayerReference], names: list[str], fresh: list[np.nd
         flagged = int((scores < threshold).sum())
         low, high = wilson_interval(flagged, n)
         ct_low, ct_high = percentile_interval(bootstrap_ct(ref, cells, dist, test_counts, gen_counts))
-        rows.append({"mix": mix, "layer": layer, "layer_name": name, "samples": n, "planted": n_copies,
-                     "copy_rate": flagged / n, "ci_low": low, "ci_high": high,
-                     "auc": roc_auc_score(planted, -scores) if n_copies else np.nan,
-                     "planted_flagged": float((scores[planted] < threshold).mean()) if n_copies else np.nan,
-                     "source_found": float((nearest[planted] == sources).mean()) if n_copies else np.nan,
-                     "ct": ref.score_distances(cells, dist).ct, "ct_low": float(ct_low), "ct_high": float(ct_high)})
+        rows.append(
+            {
+                "mix": mix,
+                "layer": layer,
+                "layer_name": name,
+                "samples": n,
+                "planted": n_copies,
+                "copy_rate": flagged / n,
+                "ci_low": low,
+                "ci_high": high,
+                "auc": roc_auc_score(planted, -scores) if n_copies else np.nan,
+                "planted_flagged": float((scores[planted] < threshold).mean()) if n_copies else np.nan,
+                "source_found": float((nearest[planted] == sources).mean()) if n_copies else np.nan,
+                "ct": ref.score_distances(cells, dist).ct,
+                "ct_low": float(ct_low),
+                "ct_high": float(ct_high),
+            }
+        )
     return rows
 
 
-def planted_copies_table(refs, names, train_layers, fresh_layers, train_images: np.ndarray, encoder, settings: dict,
-                         threshold: float, replicates: int, device, batch_size: int) -> pd.DataFrame:
+def planted_copies_table(
+    refs,
+    names,
+    train_layers,
+    fresh_layers,
+    train_images: np.ndarray,
+    encoder,
+    settings: dict,
+    threshold: float,
+    replicates: int,
+    device,
+    batch_size: int,
+) -> pd.DataFrame:
     """Every mix (none, exact, rotated, recoloured) at every layer; ``settings``: fraction, rotate, hue, seed."""
     rng = np.random.default_rng(settings["seed"])
     n = len(fresh_layers[0])
@@ -72,8 +105,10 @@ def planted_copies_table(refs, names, train_layers, fresh_layers, train_images: 
     keep = np.sort(rng.choice(n, n - k, replace=False))
     fresh_all = list(fresh_layers)
     fresh = [layer[keep] for layer in fresh_layers]
-    mixes = {"none (held-out only)": (fresh_all, [], sources[:0]),
-             "exact copies": (fresh, [layer[sources] for layer in train_layers], sources)}
+    mixes = {
+        "none (held-out only)": (fresh_all, [], sources[:0]),
+        "exact copies": (fresh, [layer[sources] for layer in train_layers], sources),
+    }
     for kind, images in altered_copies(train_images[sources], settings["rotate"], settings["hue"]).items():
         mixes[f"{kind} copies"] = (fresh, embed_layers(encoder, images, batch_size, device), sources)
     rows = []

@@ -25,26 +25,28 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 import torch
-from scipy.stats import rankdata
-from sklearn.cluster import KMeans
-from sklearn.decomposition import PCA
 
 from memprint import MemprintError
+from memprint.config import section_defaults
+from memprint.runtime import resolve_device
 
 DISTANCES = ("euclidean", "abs_cosine")
+
+
+_DEFAULTS = section_defaults("ct")  # Meehan et al.'s settings, from the schema
 
 
 @dataclass(frozen=True)
 class CTSettings:
     """What changes a C_T score. ``tau`` (a share of Q) overrides ``min_generated_per_cell`` (a count)."""
 
-    cells: int = 5
-    min_generated_per_cell: int = 20
-    tau: float | None = None
-    pca_dim: int | None = None
-    distance: str = "euclidean"
-    seed: int = 0
-    kmeans_restarts: int = 10
+    cells: int = _DEFAULTS["cells"]
+    min_generated_per_cell: int = _DEFAULTS["min_generated_per_cell"]
+    tau: float | None = _DEFAULTS["tau"]
+    pca_dim: int | None = _DEFAULTS["pca_dim"]
+    distance: str = _DEFAULTS["distance"]
+    seed: int = _DEFAULTS["seed"]
+    kmeans_restarts: int = _DEFAULTS["kmeans_restarts"]
 
     def __post_init__(self):
         if self.distance not in DISTANCES:
@@ -77,13 +79,14 @@ class CTResult:
         return asdict(self)
 
 
-def default_device() -> torch.device:
-    return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-
-
-def nearest_distances(queries: np.ndarray, refs: np.ndarray, distance: str = "euclidean",
-                      device: torch.device | None = None, max_block_elements: int = 1 << 25,
-                      return_index: bool = False):
+def nearest_distances(
+    queries: np.ndarray,
+    refs: np.ndarray,
+    distance: str = "euclidean",
+    device: torch.device | None = None,
+    max_block_elements: int = 1 << 25,
+    return_index: bool = False,
+):
     """Exact distance of every query row to its nearest reference row (and, with ``return_index``, that row's
     index), computed in torch in bounded blocks.
 
@@ -92,7 +95,7 @@ def nearest_distances(queries: np.ndarray, refs: np.ndarray, distance: str = "eu
     """
     if len(refs) == 0:
         raise ValueError("no reference points")
-    device = device or default_device()
+    device = device or resolve_device()
     q_all = torch.as_tensor(np.ascontiguousarray(queries), dtype=torch.float32, device=device)
     r = torch.as_tensor(np.ascontiguousarray(refs), dtype=torch.float32, device=device)
     if distance == "abs_cosine":
@@ -102,7 +105,7 @@ def nearest_distances(queries: np.ndarray, refs: np.ndarray, distance: str = "eu
     block = max(1, max_block_elements // len(r))
     out, index = [], []
     for start in range(0, len(q_all), block):
-        q = q_all[start:start + block]
+        q = q_all[start : start + block]
         if distance == "abs_cosine":
             similarity, nearest = (q @ r.T).abs().max(dim=1)
             out.append(1.0 - similarity)
@@ -116,10 +119,22 @@ def nearest_distances(queries: np.ndarray, refs: np.ndarray, distance: str = "eu
     return dist
 
 
+def average_ranks(values: np.ndarray) -> np.ndarray:
+    """1-based ranks, ties sharing their mean rank: scipy's ``rankdata(method="average")`` (scipy costs a second
+    to import in every C_T job)."""
+    order = np.argsort(values, kind="mergesort")
+    starts = np.r_[True, values[order][1:] != values[order][:-1]]
+    group = np.cumsum(starts) - 1
+    counts = np.r_[np.flatnonzero(starts), len(values)]
+    ranks = np.empty(len(values), np.float64)
+    ranks[order] = 0.5 * (counts[group] + counts[group + 1] + 1)
+    return ranks
+
+
 def mann_whitney_z(d_test: np.ndarray, d_generated: np.ndarray) -> float:
     """Z_U of Meehan et al.: U counts pairs with d(q) > d(p) (+0.5 per tie), mean m n / 2 - 0.5, no tie term."""
     m, n = len(d_test), len(d_generated)
-    ranks = rankdata(np.concatenate([d_generated, d_test]).astype(np.float64))
+    ranks = average_ranks(np.concatenate([d_generated, d_test]).astype(np.float64))
     u = ranks[:n].sum() - n * (n + 1) / 2.0
     return float((u - (m * n / 2.0 - 0.5)) / math.sqrt(m * n * (m + n + 1) / 12.0))
 
@@ -139,9 +154,18 @@ def _counts(cells: np.ndarray, k: int) -> np.ndarray:
 class LayerReference:
     """The part of C_T that depends only on T and P for one layer: projection, cells, P's distances."""
 
-    def __init__(self, settings: CTSettings, centers: np.ndarray, train: np.ndarray, train_cells: np.ndarray,
-                 test_cells: np.ndarray, test_dist: np.ndarray, pca_mean: np.ndarray | None,
-                 pca_components: np.ndarray | None, warning: str = ""):
+    def __init__(
+        self,
+        settings: CTSettings,
+        centers: np.ndarray,
+        train: np.ndarray,
+        train_cells: np.ndarray,
+        test_cells: np.ndarray,
+        test_dist: np.ndarray,
+        pca_mean: np.ndarray | None,
+        pca_components: np.ndarray | None,
+        warning: str = "",
+    ):
         self.settings = settings
         self.centers = centers
         self.train = train
@@ -163,29 +187,50 @@ class LayerReference:
         return (x - self.pca_mean) @ self.pca_components.T
 
     @classmethod
-    def fit(cls, train: np.ndarray, test: np.ndarray, settings: CTSettings = CTSettings(),
-            device: torch.device | None = None, layer: str = "") -> LayerReference:
+    def fit(
+        cls,
+        train: np.ndarray,
+        test: np.ndarray,
+        settings: CTSettings = CTSettings(),
+        device: torch.device | None = None,
+        layer: str = "",
+    ) -> LayerReference:
         train = _check_matrix(train, "training embeddings", layer)
         test = _check_matrix(test, "test embeddings", layer, width=train.shape[1])
         where = f" (layer {layer})" if layer else ""
         if len(train) < settings.cells:
-            raise MemprintError(f"{len(train)} training points{where} cannot fill {settings.cells} cells; "
-                                "lower ct.cells or use more training images")
+            raise MemprintError(
+                f"{len(train)} training points{where} cannot fill {settings.cells} cells; "
+                "lower ct.cells or use more training images"
+            )
         if np.ptp(train, axis=0).max() == 0.0:
             msg = f"embeddings{where} are identical for every training image: C_T is undefined there"
             warnings.warn(msg, stacklevel=2)
             empty = np.zeros(0, np.int64)
-            return cls(settings, np.zeros((0, train.shape[1]), np.float32), train, empty, empty,
-                       np.zeros(0, np.float32), None, None, warning=msg)
+            return cls(
+                settings,
+                np.zeros((0, train.shape[1]), np.float32),
+                train,
+                empty,
+                empty,
+                np.zeros(0, np.float32),
+                None,
+                None,
+                warning=msg,
+            )
         pca_mean = pca_components = None
         if (settings.pca_dim or 0) > train.shape[1]:
             raise MemprintError(f"pca_dim {settings.pca_dim} > embedding width {train.shape[1]}{where}; lower it")
         if settings.pca_dim is not None and settings.pca_dim < train.shape[1]:
+            from sklearn.decomposition import PCA
+
             pca = PCA(n_components=min(settings.pca_dim, len(train)), random_state=settings.seed).fit(train)
             pca_mean = pca.mean_.astype(np.float32)
             pca_components = pca.components_.astype(np.float32)
         ref = cls(settings, None, train, None, None, None, pca_mean, pca_components)
         train_p = ref.project(train)
+        from sklearn.cluster import KMeans
+
         kmeans = KMeans(n_clusters=settings.cells, n_init=settings.kmeans_restarts, random_state=settings.seed)
         with warnings.catch_warnings():
             warnings.filterwarnings("ignore", message="Number of distinct clusters")
@@ -207,20 +252,27 @@ class LayerReference:
                 raise MemprintError(
                     f"cell {cell}{where} holds {int((cells == cell).sum())} {what} point(s) but no training "
                     f"point, so their distance to the training set is undefined; lower ct.cells "
-                    f"(now {len(self.centers)}) or use more training images")
+                    f"(now {len(self.centers)}) or use more training images"
+                )
             inside, members = cells == cell, np.flatnonzero(self.train_cells == cell)
-            dist[inside], nearest = nearest_distances(points[inside], self.train[members], self.settings.distance,
-                                                      device, return_index=True)
+            dist[inside], nearest = nearest_distances(
+                points[inside], self.train[members], self.settings.distance, device, return_index=True
+            )
             rows[inside] = members[nearest]
         return cells, dist, rows
 
-    def generated_neighbours(self, generated: np.ndarray, device: torch.device | None = None,
-                             layer: str = "") -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    def generated_neighbours(
+        self, generated: np.ndarray, device: torch.device | None = None, layer: str = ""
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Q's cells, nearest-training distances and nearest training rows: the only search over T a generated
         set needs (C_T, its intervals and the copy finder all use it)."""
         where = f" (layer {layer})" if layer else ""
-        generated = _check_matrix(generated, "generated embeddings", layer,
-                                  width=self.pca_mean.shape[0] if self.pca_mean is not None else self.train.shape[1])
+        generated = _check_matrix(
+            generated,
+            "generated embeddings",
+            layer,
+            width=self.pca_mean.shape[0] if self.pca_mean is not None else self.train.shape[1],
+        )
         return self._cells_and_distances(self.project(generated), "generated", device, where)
 
     def score(self, generated: np.ndarray, device: torch.device | None = None, layer: str = "") -> CTResult:
@@ -245,56 +297,92 @@ class LayerReference:
         if not kept.any():
             raise MemprintError(
                 f"no cell{where} holds more than tau x |Q| = {tau * n_gen:.1f} of the {n_gen} generated samples; "
-                "generate more samples, use fewer cells (ct.cells) or lower ct.min_generated_per_cell")
+                "generate more samples, use fewer cells (ct.cells) or lower ct.min_generated_per_cell"
+            )
         if weights.sum() == 0.0:
-            raise MemprintError(f"the cells{where} that hold generated samples hold no test sample; "
-                                "use fewer cells or more test images")
+            raise MemprintError(
+                f"the cells{where} that hold generated samples hold no test sample; use fewer cells or more test images"
+            )
         used = kept & (test_counts > 0)
         ct = float(np.dot(weights[used], z[used]) / weights[used].sum())
-        return CTResult(ct, float(tau), int(used.sum()), [None if np.isnan(v) else float(v) for v in z],
-                        _counts(self.train_cells, k).tolist(), test_counts.tolist(), gen_counts.tolist())
+        return CTResult(
+            ct,
+            float(tau),
+            int(used.sum()),
+            [None if np.isnan(v) else float(v) for v in z],
+            _counts(self.train_cells, k).tolist(),
+            test_counts.tolist(),
+            gen_counts.tolist(),
+        )
 
     def state(self) -> dict:
         """What to persist: everything but the training points, which are re-read from their embedding file."""
-        arrays = {"centers": self.centers, "train_cells": self.train_cells, "test_cells": self.test_cells,
-                  "test_dist": self.test_dist}
+        arrays = {
+            "centers": self.centers,
+            "train_cells": self.train_cells,
+            "test_cells": self.test_cells,
+            "test_dist": self.test_dist,
+        }
         if self.pca_components is not None:
             arrays.update(pca_mean=self.pca_mean, pca_components=self.pca_components)
         return arrays
 
     @classmethod
     def from_state(cls, state: dict, train: np.ndarray, settings: CTSettings, warning: str = "") -> LayerReference:
-        ref = cls(settings, state["centers"], None, state["train_cells"], state["test_cells"], state["test_dist"],
-                  state.get("pca_mean"), state.get("pca_components"), warning)
+        ref = cls(
+            settings,
+            state["centers"],
+            None,
+            state["train_cells"],
+            state["test_cells"],
+            state["test_dist"],
+            state.get("pca_mean"),
+            state.get("pca_components"),
+            warning,
+        )
         ref.train = ref.project(train)
         if not warning and len(ref.train) != len(ref.train_cells):
-            raise MemprintError("training embeddings do not match the C_T reference (different row counts); "
-                                "rerun the reference step")
+            raise MemprintError(
+                "training embeddings do not match the C_T reference (different row counts); rerun the reference step"
+            )
         return ref
 
 
 def _check_matrix(x, what: str, layer: str, width: int | None = None) -> np.ndarray:
     x, where = np.asarray(x, dtype=np.float32), f" (layer {layer})" if layer else ""
     if x.ndim != 2:
-        raise MemprintError(f"{what}{where} must be a 2-D (N, D) array, got shape {x.shape}")
+        raise MemprintError(f"{what}{where} must be a 2-D (N, D) array, got shape {x.shape}; pass one layer's matrix")
     if width is not None and x.shape[1] != width:
-        raise MemprintError(f"{what}{where} have {x.shape[1]} dimensions, the training embeddings {width}")
+        raise MemprintError(
+            f"{what}{where} have {x.shape[1]} dimensions, the training embeddings {width}; embed T, P and Q with "
+            "one encoder"
+        )
     if len(x) == 0:
-        raise MemprintError(f"{what}{where}: no samples")
+        raise MemprintError(f"{what}{where}: no samples; give at least one embedding")
     if not np.isfinite(x).all():
-        raise MemprintError(f"{what}{where} contain NaN or infinite values")
+        raise MemprintError(
+            f"{what}{where} contain NaN or infinite values; recompute them (a diverged model or an overflow)"
+        )
     return x
 
 
-def ct_score(train: np.ndarray, test: np.ndarray, generated: np.ndarray, settings: CTSettings = CTSettings(),
-             device: torch.device | None = None) -> CTResult:
+def ct_score(
+    train: np.ndarray,
+    test: np.ndarray,
+    generated: np.ndarray,
+    settings: CTSettings = CTSettings(),
+    device: torch.device | None = None,
+) -> CTResult:
     """C_T of one layer: (N_T, D), (N_P, D) and (N_Q, D) embeddings."""
     return LayerReference.fit(train, test, settings, device).score(generated, device)
 
 
-def ct_layers(train, test, generated, settings: CTSettings = CTSettings(),
-              device: torch.device | None = None) -> list[CTResult]:
+def ct_layers(
+    train, test, generated, settings: CTSettings = CTSettings(), device: torch.device | None = None
+) -> list[CTResult]:
     """C_T of every layer of (L, N, D) arrays (or lists of per-layer (N, D_l) arrays)."""
     if not (len(train) == len(test) == len(generated)):
-        raise MemprintError(f"layer counts differ: T {len(train)}, P {len(test)}, Q {len(generated)}")
+        raise MemprintError(
+            f"layer counts differ: T {len(train)}, P {len(test)}, Q {len(generated)}; embed them with one encoder"
+        )
     return [ct_score(t, p, q, settings, device) for t, p, q in zip(train, test, generated)]

@@ -29,8 +29,9 @@ def resample_counts(n: int, replicates: int, seed: int, stream: str) -> np.ndarr
     return rng.multinomial(n, np.full(n, 1.0 / n), size=replicates).astype(np.float64)
 
 
-def bootstrap_ct(ref: LayerReference, gen_cells: np.ndarray, gen_dist: np.ndarray, test_counts: np.ndarray,
-                 gen_counts: np.ndarray) -> np.ndarray:
+def bootstrap_ct(
+    ref: LayerReference, gen_cells: np.ndarray, gen_dist: np.ndarray, test_counts: np.ndarray, gen_counts: np.ndarray
+) -> np.ndarray:
     """C_T of every replicate (NaN where no cell qualifies) from (B, |P|) and (B, |Q|) bootstrap counts."""
     n_test, n_gen = test_counts.shape[1], gen_counts.shape[1]
     tau = ref.settings.tau_for(n_gen)
@@ -45,7 +46,7 @@ def bootstrap_ct(ref: LayerReference, gen_cells: np.ndarray, gen_dist: np.ndarra
         above = (d_q[:, None] > d_p[None, :]) + 0.5 * (d_q[:, None] == d_p[None, :])
         a, b = test_counts[:, in_p], gen_counts[:, in_q]
         m, n = a.sum(1), b.sum(1)
-        u = np.einsum("bj,ji,bi->b", b, above, a)
+        u = ((b @ above) * a).sum(1)  # sums of multiples of 0.5 below 2**53: exact in any order
         with np.errstate(invalid="ignore", divide="ignore"):
             z = (u - (m * n / 2.0 - 0.5)) / np.sqrt(m * n * (m + n + 1) / 12.0)
         used = (n / n_gen > tau) & (m > 0)

@@ -30,9 +30,14 @@ def digits_split(test_fraction: float, seed: int) -> tuple[ImageSet, ImageSet]:
     train_idx, test_idx = train_test_split(index, test_size=test_fraction, random_state=seed, stratify=digits.target)
     attrs = {"source": "sklearn.datasets.load_digits", "split_seed": seed, "test_fraction": test_fraction}
     return tuple(
-        ImageSet(images[idx], digits.target[idx].astype(np.int64),
-                 np.array([f"digits/{i}" for i in idx], dtype=object), {**attrs, "split": name})
-        for name, idx in (("train", np.sort(train_idx)), ("test", np.sort(test_idx))))
+        ImageSet(
+            images[idx],
+            digits.target[idx].astype(np.int64),
+            np.array([f"digits/{i}" for i in idx], dtype=object),
+            {**attrs, "split": name},
+        )
+        for name, idx in (("train", np.sort(train_idx)), ("test", np.sort(test_idx)))
+    )
 
 
 def load_npz(path: str | Path) -> ImageSet:
@@ -44,18 +49,30 @@ def load_npz(path: str | Path) -> ImageSet:
         with np.load(path, allow_pickle=False) as data:
             key = "x" if "x" in data else "arr_0" if "arr_0" in data else None
             if key is None:
-                raise MemprintError(f"{path}: no 'x' or 'arr_0' array; save images as np.savez(path, x=images, y=labels)")
+                raise MemprintError(
+                    f"{path}: no 'x' or 'arr_0' array; save images as np.savez(path, x=images, y=labels)"
+                )
             images = data[key]
             labels = data["y"].astype(np.int64) if "y" in data else np.full(len(images), -1, np.int64)
             names = data["filenames"].astype(str) if "filenames" in data else None
     except (ValueError, OSError, zipfile.BadZipFile, EOFError) as err:
-        raise MemprintError(f"{path}: not a readable .npz file ({err}); rewrite it with np.savez(path, x=images)") from None
+        raise MemprintError(
+            f"{path}: not a readable .npz file ({err}); rewrite it with np.savez(path, x=images)"
+        ) from None
     if images.dtype != np.uint8:
-        raise MemprintError(f"{path}: images must be a uint8 array, got {images.dtype}; save them as np.uint8 in 0..255")
+        raise MemprintError(
+            f"{path}: images must be a uint8 array, got {images.dtype}; save them as np.uint8 in 0..255"
+        )
     if images.ndim == 3:
         images = images[..., None]
     if names is None:
         names = np.array([f"{path.stem}/{i}" for i in range(len(images))])
+    if len(set(names.tolist())) != len(names):
+        repeated = sorted({n for n in names.tolist() if (names == n).sum() > 1})[:3]
+        raise MemprintError(
+            f"{path}: file names repeat ({', '.join(repeated)} ...); give every image its own name "
+            "in 'filenames', or leave that array out"
+        )
     return ImageSet(images, labels, names.astype(object), {"source": str(path.resolve())})
 
 
@@ -69,11 +86,17 @@ def cifar10(split: str, npz: str | None, root: str) -> ImageSet:
         try:
             data = CIFAR10(root=root, train=(split == "train"), download=True)
         except Exception as err:  # torchvision raises URLError, RuntimeError, ... when offline
-            raise MemprintError(f"CIFAR-10 could not be downloaded to {root} ({err}); give data.cifar10.{split}_npz, "
-                                "a local .npz with x (N,32,32,3) uint8 and y") from err
+            raise MemprintError(
+                f"CIFAR-10 could not be downloaded to {root} ({err}); give data.cifar10.{split}_npz, "
+                "a local .npz with x (N,32,32,3) uint8 and y"
+            ) from err
         images, labels = np.asarray(data.data), np.asarray(data.targets, np.int64)
-        imageset = ImageSet(images, labels, np.array([f"cifar10/{split}/{i}" for i in range(len(images))], object),
-                            {"source": "torchvision.datasets.CIFAR10"})
+        imageset = ImageSet(
+            images,
+            labels,
+            np.array([f"cifar10/{split}/{i}" for i in range(len(images))], object),
+            {"source": "torchvision.datasets.CIFAR10"},
+        )
     imageset.attrs["split"] = split
     return imageset
 
@@ -84,10 +107,10 @@ def load_folder(folder: str | Path) -> ImageSet:
 
     folder = Path(folder)
     if not folder.is_dir():
-        raise MemprintError(f"{folder}: not a folder of images")
+        raise MemprintError(f"{folder}: not a folder of images; give a folder that holds image files")
     files = sorted(p for p in folder.rglob("*") if p.suffix.lower() in IMAGE_SUFFIXES and p.is_file())
     if not files:
-        raise MemprintError(f"{folder}: no image files ({', '.join(sorted(IMAGE_SUFFIXES))})")
+        raise MemprintError(f"{folder}: no image files; put images in it ({', '.join(sorted(IMAGE_SUFFIXES))})")
     classes = sorted({p.parent.relative_to(folder).as_posix() for p in files} - {"."})
     images, first_shape = [], None
     for path in files:
@@ -99,20 +122,36 @@ def load_folder(folder: str | Path) -> ImageSet:
         array = array[..., None] if array.ndim == 2 else array
         if first_shape is None:
             first_shape = array.shape
+        elif array.shape[:2] != first_shape[:2]:
+            raise MemprintError(
+                f"{path}: size {array.shape[:2]} differs from {files[0]} {first_shape[:2]}; resize the folder to one "
+                "size first"
+            )
         elif array.shape != first_shape:
-            raise MemprintError(f"{path}: size {array.shape} differs from {files[0]} {first_shape}; "
-                                "resize the folder to one size first")
+            kinds = {1: "grey", 3: "RGB"}
+            raise MemprintError(
+                f"{path}: {kinds[array.shape[2]]} while {files[0]} is {kinds[first_shape[2]]}; convert the folder's "
+                "images to one colour mode first (e.g. all RGB)"
+            )
         images.append(array)
     labels = np.array([classes.index(p.parent.relative_to(folder).as_posix()) if classes else -1 for p in files])
     ids = np.array([p.relative_to(folder).as_posix() for p in files], dtype=object)
-    return ImageSet(np.stack(images).astype(np.uint8), labels.astype(np.int64), ids,
-                    {"source": str(folder.resolve()), "classes": classes})
+    return ImageSet(
+        np.stack(images).astype(np.uint8),
+        labels.astype(np.int64),
+        ids,
+        {"source": str(folder.resolve()), "classes": classes},
+    )
 
 
 def subset(imageset: ImageSet, rows: np.ndarray, how: str) -> ImageSet:
     """The rows ``rows`` of ``imageset``; ``how`` (e.g. the seed and the option that chose them) is recorded."""
-    return ImageSet(imageset.images[rows], imageset.labels[rows], imageset.image_ids[rows],
-                    {**imageset.attrs, "subset": f"{len(rows)} of {len(imageset)} images, {how}"})
+    return ImageSet(
+        imageset.images[rows],
+        imageset.labels[rows],
+        imageset.image_ids[rows],
+        {**imageset.attrs, "subset": f"{len(rows)} of {len(imageset)} images, {how}"},
+    )
 
 
 def limited(imageset: ImageSet, limit: int | None, seed: int, option: str) -> ImageSet:
@@ -131,14 +170,21 @@ def with_duplicates(imageset: ImageSet, images: int, copies: int, seed: int) -> 
     memorized images are known (InvMM's validation). Extra copies get ids ``<id>#copy<k>``; the attribute
     ``duplicated_ids`` lists the originals."""
     if not 0 < images <= len(imageset) or copies < 2:
-        raise MemprintError(f"data.duplicates: need 1..{len(imageset)} images and copies >= 2, got {images} and "
-                            f"{copies}")
+        raise MemprintError(
+            f"data.duplicates: need 1..{len(imageset)} images and copies >= 2, got {images} and {copies}"
+        )
     chosen = np.sort(np.random.default_rng(seed).choice(len(imageset), images, replace=False))
     extra = np.repeat(chosen, copies - 1)
     copy_number = np.tile(np.arange(1, copies), images)
     ids = [f"{imageset.image_ids[i]}{DUPLICATE_MARK}{k}" for i, k in zip(extra, copy_number)]
-    attrs = {**imageset.attrs, "duplicated_ids": [str(imageset.image_ids[i]) for i in chosen],
-             "duplicates": {"images": images, "copies": copies, "seed": seed}}
-    return ImageSet(np.concatenate([imageset.images, imageset.images[extra]]),
-                    np.concatenate([imageset.labels, imageset.labels[extra]]),
-                    np.concatenate([imageset.image_ids, np.array(ids, dtype=object)]), attrs)
+    attrs = {
+        **imageset.attrs,
+        "duplicated_ids": [str(imageset.image_ids[i]) for i in chosen],
+        "duplicates": {"images": images, "copies": copies, "seed": seed},
+    }
+    return ImageSet(
+        np.concatenate([imageset.images, imageset.images[extra]]),
+        np.concatenate([imageset.labels, imageset.labels[extra]]),
+        np.concatenate([imageset.image_ids, np.array(ids, dtype=object)]),
+        attrs,
+    )

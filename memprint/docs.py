@@ -23,16 +23,19 @@ def fill_block(markdown: str | Path, name: str, text: str) -> None:
     path.write_text(head + start + "\n" + text.rstrip("\n") + "\n" + end + rest.split(end, 1)[1])
 
 
-def ct_table(curve_files: list[str], intervals: bool = True) -> str:
-    """Generators x layers of C_T (with [low, high] when the curves carry intervals), in Markdown."""
-    from memprint.stages import read_csv, read_csv_provenance
+def ct_table(curve_files: dict[str, str], intervals: bool = True) -> str:
+    """Generators x layers of C_T (with [low, high] when the curves carry intervals), in Markdown;
+    ``curve_files``: generator -> its curve file."""
+    from memprint.io import read_csv
 
-    curves = {read_csv_provenance(f).get("generator") or Path(f).stem: read_csv(f) for f in curve_files}
+    curves = {name: read_csv(path) for name, path in curve_files.items()}
     layers = next(iter(curves.values()))["layer"].tolist()
     lines = ["| generator | " + " | ".join(str(layer) for layer in layers) + " |", "|---" * (len(layers) + 1) + "|"]
     for name, curve in curves.items():
-        cells = [f"{r.ct:.2f}" + (f" [{r.ct_low:.1f}, {r.ct_high:.1f}]" if intervals and "ct_low" in curve else "")
-                 for r in curve.itertuples()]
+        cells = [
+            f"{r.ct:.2f}" + (f" [{r.ct_low:.1f}, {r.ct_high:.1f}]" if intervals and "ct_low" in curve else "")
+            for r in curve.itertuples()
+        ]
         lines.append(f"| {name} | " + " | ".join(cells) + " |")
     return "\n".join(lines) + "\n"
 
@@ -40,7 +43,12 @@ def ct_table(curve_files: list[str], intervals: bool = True) -> str:
 def main(argv: list[str]) -> None:
     markdown, name, *files = argv
     if all(f.endswith(".csv") for f in files):
-        fill_block(markdown, name, ct_table(files))
+        from memprint.io import read_csv_provenance
+
+        named = {read_csv_provenance(f).get("generator"): f for f in files}
+        if None in named:
+            raise MemprintError(f"{named[None]}: not a C_T curve file of the pipeline (no generator in its provenance)")
+        fill_block(markdown, name, ct_table(named))
     else:
         fill_block(markdown, name, "\n".join(Path(f).read_text().rstrip("\n") + "\n" for f in files))
 

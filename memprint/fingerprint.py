@@ -23,14 +23,17 @@ METHODS = ("l2", "cosine", "combined")
 SET_KEYS = ["generator", "architecture", "run", "split", "role", "set_size"]
 
 
-def protocol_splits(n: int, target_size: int, reference_sizes: list[int], splits: int,
-                    seed: int) -> list[tuple[np.ndarray, dict[int, np.ndarray]]]:
+def protocol_splits(
+    n: int, target_size: int, reference_sizes: list[int], splits: int, seed: int
+) -> list[tuple[np.ndarray, dict[int, np.ndarray]]]:
     """Per split: (target indices, {reference size: reference indices}); the same for every generator of size n.
     The config's ``fingerprint`` protocol dict holds exactly these keyword arguments."""
     if target_size + max(reference_sizes) > n:
-        raise MemprintError(f"fingerprint protocol needs target_size + largest reference size = "
-                            f"{target_size + max(reference_sizes)} samples per generator, but a generator has {n}; "
-                            "lower fingerprint.target_size / reference_sizes or draw more samples")
+        raise MemprintError(
+            f"fingerprint protocol needs target_size + largest reference size = "
+            f"{target_size + max(reference_sizes)} samples per generator, but a generator has {n}; "
+            "lower fingerprint.target_size / reference_sizes or draw more samples"
+        )
     drawn = []
     for split in range(splits):
         order = np.random.default_rng([seed, split]).permutation(n)
@@ -57,7 +60,7 @@ def match_scores(query: np.ndarray, database: np.ndarray, method: str) -> np.nda
 
 def curve_matrix(curves: pd.DataFrame, first_layer: int = 1) -> pd.DataFrame:
     """Sets x layers (>= ``first_layer``) of C_T; layers undefined (NaN) for any set are dropped with a warning."""
-    wide = curves[curves["layer"] >= first_layer].set_index(SET_KEYS + ["layer"])["ct"].unstack("layer")
+    wide = curves[curves["layer"] >= first_layer].set_index([*SET_KEYS, "layer"])["ct"].unstack("layer")
     undefined = wide.columns[wide.isna().any()]
     if len(undefined):
         warnings.warn(f"layers {list(undefined)} have undefined C_T and are left out of matching", stacklevel=2)
@@ -78,11 +81,20 @@ def pair_scores(sets: pd.DataFrame, methods=METHODS) -> pd.DataFrame:
                 scores = match_scores(query.to_numpy(float), refs.to_numpy(float), method)
                 for ref_key, score in zip(refs.index, scores):
                     ref = dict(zip(refs.index.names, ref_key))
-                    rows.append({"split": split, "set_size": size, "method": method,
-                                 "target": target["generator"], "architecture": target["architecture"],
-                                 "run": target["run"], "reference": ref["generator"],
-                                 "reference_architecture": ref["architecture"], "reference_run": ref["run"],
-                                 "score": float(score)})
+                    rows.append(
+                        {
+                            "split": split,
+                            "set_size": size,
+                            "method": method,
+                            "target": target["generator"],
+                            "architecture": target["architecture"],
+                            "run": target["run"],
+                            "reference": ref["generator"],
+                            "reference_architecture": ref["architecture"],
+                            "reference_run": ref["run"],
+                            "score": float(score),
+                        }
+                    )
     return pd.DataFrame(rows)
 
 
@@ -123,22 +135,28 @@ def roc(open_scores: pd.DataFrame) -> tuple[pd.DataFrame, float]:
 
     labels, scores = open_scores["known"].to_numpy(), open_scores["score"].to_numpy()
     if labels.all() or not labels.any():
-        raise MemprintError("open-set ROC needs targets both with and without their architecture in the database; "
-                            "configure at least two architectures")
+        raise MemprintError(
+            "open-set ROC needs targets both with and without their architecture in the database; "
+            "configure at least two architectures"
+        )
     fpr, tpr, thresholds = roc_curve(labels, scores)
     return pd.DataFrame({"false_accept": fpr, "true_accept": tpr, "threshold": thresholds}), float(
-        roc_auc_score(labels, scores))
+        roc_auc_score(labels, scores)
+    )
 
 
-def cluster_bootstrap(values: np.ndarray, clusters: np.ndarray, statistic=np.mean, n_boot: int = 2000,
-                      seed: int = 0, level: float = 0.95) -> tuple[float, float]:
+def cluster_bootstrap(
+    values: np.ndarray, clusters: np.ndarray, statistic=np.mean, n_boot: int = 2000, seed: int = 0, level: float = 0.95
+) -> tuple[float, float]:
     """Percentile interval of ``statistic(values)`` resampling whole clusters (here: generators) with replacement."""
     values, clusters = np.asarray(values, float), np.asarray(clusters)
     names, index = np.unique(clusters, return_inverse=True)
     members = [np.flatnonzero(index == k) for k in range(len(names))]
     rng = np.random.default_rng(seed)
-    stats = [statistic(values[np.concatenate([members[k] for k in rng.integers(0, len(names), len(names))])])
-             for _ in range(n_boot)]
+    stats = [
+        statistic(values[np.concatenate([members[k] for k in rng.integers(0, len(names), len(names))])])
+        for _ in range(n_boot)
+    ]
     tail = (1 - level) / 2 * 100
     low, high = np.percentile(stats, [tail, 100 - tail])
     return float(low), float(high)
@@ -150,9 +168,17 @@ def accuracy_rows(matches: pd.DataFrame, group: list[str], seed: int = 0) -> pd.
     for key, block in matches.groupby(group, sort=False):
         low, high = cluster_bootstrap(block["correct"].to_numpy(), block["target"].to_numpy(), seed=seed)
         first = block[block["split"] == block["split"].min()]
-        rows.append({**dict(zip(group, key if isinstance(key, tuple) else (key,))), "targets": len(block),
-                     "accuracy": block["correct"].mean(), "ci_low": low, "ci_high": high,
-                     "accuracy_split0": first["correct"].mean(), "targets_split0": len(first)})
+        rows.append(
+            {
+                **dict(zip(group, key if isinstance(key, tuple) else (key,))),
+                "targets": len(block),
+                "accuracy": block["correct"].mean(),
+                "ci_low": low,
+                "ci_high": high,
+                "accuracy_split0": first["correct"].mean(),
+                "targets_split0": len(first),
+            }
+        )
     return pd.DataFrame(rows)
 
 
@@ -165,8 +191,9 @@ def similarity_matrix(curves: pd.DataFrame, first_layer: int = 1) -> pd.DataFram
     return pd.DataFrame(unit @ unit.T, index=wide.index, columns=wide.index)
 
 
-def intra_minus_inter(similarity: pd.DataFrame, architectures: dict[str, str], n_boot: int = 2000,
-                      seed: int = 0) -> dict:
+def intra_minus_inter(
+    similarity: pd.DataFrame, architectures: dict[str, str], n_boot: int = 2000, seed: int = 0
+) -> dict:
     """Mean similarity of curve pairs within an architecture minus between architectures (diagonal left out),
     with a 95% interval from resampling generators."""
     names = list(similarity.index)
@@ -178,13 +205,18 @@ def intra_minus_inter(similarity: pd.DataFrame, architectures: dict[str, str], n
         off = a != b
         same = (arch[a] == arch[b]) & off
         other = (arch[a] != arch[b]) & off
-        return float(sim[a[same], b[same]].mean() - sim[a[other], b[other]].mean()) if same.any() and other.any() \
+        return (
+            float(sim[a[same], b[same]].mean() - sim[a[other], b[other]].mean())
+            if same.any() and other.any()
             else np.nan
+        )
 
     observed = difference(np.arange(len(names)))
     if np.isnan(observed):
-        raise MemprintError("intra- minus inter-architecture similarity needs an architecture with two generators "
-                            "and at least two architectures")
+        raise MemprintError(
+            "intra- minus inter-architecture similarity needs an architecture with two generators "
+            "and at least two architectures"
+        )
     rng = np.random.default_rng(seed)
     boots = np.array([difference(rng.integers(0, len(names), len(names))) for _ in range(n_boot)])
     low, high = np.nanpercentile(boots, [2.5, 97.5])

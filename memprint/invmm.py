@@ -24,27 +24,32 @@ import torch
 import torch.nn.functional as F
 
 from memprint import MemprintError
-from memprint.encoders import bf16_autocast
+from memprint.config import section_defaults
+from memprint.runtime import bf16_autocast
 
 log = logging.getLogger(__name__)
 
 
+_DEFAULTS = section_defaults("invmm.settings")  # the authors' DDPM settings, from the schema
+
+
 @dataclass(frozen=True)
 class InvMMSettings:
-    noise_samples: int = 32
-    lr: float = 0.1
-    max_steps: int = 2000
-    weight_start: float = 1.0
-    weight_growth: float = 1e-4
-    check_every: int = 50
-    min_improvement: float = 1e-3
-    check_images: int = 8
-    ddim_steps: int = 200
-    threshold: float = 0.5
-    seed: int = 0
+    noise_samples: int = _DEFAULTS["noise_samples"]
+    lr: float = _DEFAULTS["lr"]
+    max_steps: int = _DEFAULTS["max_steps"]
+    weight_start: float = _DEFAULTS["weight_start"]
+    weight_growth: float = _DEFAULTS["weight_growth"]
+    check_every: int = _DEFAULTS["check_every"]
+    min_improvement: float = _DEFAULTS["min_improvement"]
+    check_images: int = _DEFAULTS["check_images"]
+    ddim_steps: int = _DEFAULTS["ddim_steps"]
+    threshold: float = _DEFAULTS["threshold"]
+    seed: int = _DEFAULTS["seed"]
 
 
 # ---------------------------------------------------------------------------------------------- similarity
+
 
 class PixelCorrelation:
     """Pearson correlation of two images' pixels: a model-free stand-in for a copy-detection descriptor."""
@@ -71,8 +76,9 @@ class DescriptorCosine:
         try:
             network = torch.jit.load(path, map_location=device).eval()
         except (RuntimeError, ValueError) as err:
-            raise MemprintError(f"SSCD model {path}: not a TorchScript file ({err}); give e.g. "
-                                "sscd_disc_mixup.torchscript.pt") from err
+            raise MemprintError(
+                f"SSCD model {path}: not a TorchScript file ({err}); give e.g. sscd_disc_mixup.torchscript.pt"
+            ) from err
         mean = torch.tensor([0.485, 0.456, 0.406], device=device).view(1, 3, 1, 1)
         std = torch.tensor([0.229, 0.224, 0.225], device=device).view(1, 3, 1, 1)
 
@@ -90,8 +96,10 @@ class DescriptorCosine:
             return encoder.layer_embeddings(uint8)[-1]
 
         weights = encoder.identity.get("weights_source", "unknown weights")
-        return cls(describe, f"cosine of the last-layer embedding of encoder {encoder.identity.get('encoder_spec')} "
-                             f"({weights})")
+        return cls(
+            describe,
+            f"cosine of the last-layer embedding of encoder {encoder.identity.get('encoder_spec')} ({weights})",
+        )
 
     @torch.no_grad()
     def __call__(self, a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
@@ -99,6 +107,7 @@ class DescriptorCosine:
 
 
 # ---------------------------------------------------------------------------------------------- inversion
+
 
 def _ddim_images(unet, scheduler, noise: torch.Tensor, device: torch.device) -> torch.Tensor:
     """Deterministic DDIM (eta 0) from the given initial noise; images in [-1, 1]."""
@@ -116,8 +125,16 @@ def _normal(rngs: list[torch.Generator], active: torch.Tensor, shape: tuple[int,
     return torch.stack([torch.randn(shape, generator=rngs[i]) for i in active.tolist()])
 
 
-def invert(unet, noise_schedule: dict, targets: torch.Tensor, similarity, settings: InvMMSettings,
-           device: torch.device, image_numbers: list[int] | None = None, progress: bool = True) -> list[dict]:
+def invert(
+    unet,
+    noise_schedule: dict,
+    targets: torch.Tensor,
+    similarity,
+    settings: InvMMSettings,
+    device: torch.device,
+    image_numbers: list[int] | None = None,
+    progress: bool = True,
+) -> list[dict]:
     """InvMM of each target image (N, C, H, W) in [-1, 1]: one dict per image with ``score`` (KL at the stop,
     inf if never reproduced), ``steps``, ``min_similarity`` at the last check, the final ``weight`` and how far
     the mean moved from 0 (``mean_abs_mu``).
@@ -130,8 +147,10 @@ def invert(unet, noise_schedule: dict, targets: torch.Tensor, similarity, settin
 
     expected = (unet.config.in_channels, unet.config.sample_size, unet.config.sample_size)
     if targets.ndim != 4 or tuple(targets.shape[1:]) != expected:
-        raise MemprintError(f"InvMM targets have shape {tuple(targets.shape)}, the model makes {expected} images; "
-                            "score images of the model's training size")
+        raise MemprintError(
+            f"InvMM targets have shape {tuple(targets.shape)}, the model makes {expected} images; "
+            "score images of the model's training size"
+        )
     unet = unet.to(device).eval().requires_grad_(False)
     alphas = DDPMScheduler.from_config(noise_schedule).alphas_cumprod.to(device)
     ddim = DDIMScheduler.from_config(noise_schedule)
@@ -148,16 +167,19 @@ def invert(unet, noise_schedule: dict, targets: torch.Tensor, similarity, settin
     last_similarity = torch.full((n,), math.nan)
     active = torch.ones(n, dtype=torch.bool)
     numbers = range(n) if image_numbers is None else image_numbers
-    rngs = [torch.Generator().manual_seed(int(np.random.SeedSequence([settings.seed, k]).generate_state(1)[0]))
-            for k in numbers]
+    rngs = [
+        torch.Generator().manual_seed(int(np.random.SeedSequence([settings.seed, k]).generate_state(1)[0]))
+        for k in numbers
+    ]
     samples = settings.noise_samples
     for step in tqdm(range(1, settings.max_steps + 1), desc="InvMM steps", disable=not progress, mininterval=10):
         cpu_idx = active.nonzero().squeeze(1)
         idx = cpu_idx.to(device)
         std = (0.5 * logvar[idx]).exp()
-        eps = mu[idx, None] + std[:, None] * _normal(rngs, cpu_idx, (samples,) + shape).to(device)
-        t = torch.stack([torch.randint(0, len(alphas), (samples,), generator=rngs[i])
-                         for i in cpu_idx.tolist()]).to(device)
+        eps = mu[idx, None] + std[:, None] * _normal(rngs, cpu_idx, (samples, *shape)).to(device)
+        t = torch.stack([torch.randint(0, len(alphas), (samples,), generator=rngs[i]) for i in cpu_idx.tolist()]).to(
+            device
+        )
         a = alphas[t].view(len(idx), samples, 1, 1, 1)
         x_t = a.sqrt() * x0[idx, None] + (1 - a).sqrt() * eps
         with bf16_autocast(device):
@@ -181,7 +203,7 @@ def invert(unet, noise_schedule: dict, targets: torch.Tensor, similarity, settin
             continue
         with torch.no_grad():
             std = (0.5 * logvar[idx]).exp()
-            noise = mu[idx, None] + std[:, None] * _normal(rngs, cpu_idx, (settings.check_images,) + shape).to(device)
+            noise = mu[idx, None] + std[:, None] * _normal(rngs, cpu_idx, (settings.check_images, *shape)).to(device)
             images = _ddim_images(unet, ddim, noise.flatten(0, 1), device)
             sims = similarity(images, x0[idx].repeat_interleave(settings.check_images, 0))
             worst = sims.view(len(idx), settings.check_images).min(1).values.float().cpu()
@@ -195,9 +217,17 @@ def invert(unet, noise_schedule: dict, targets: torch.Tensor, similarity, settin
         if not active.any():
             break
     moved = mu.detach().abs().flatten(1).mean(1).cpu()
-    return [{"score": float(score[i]), "steps": int(steps[i]), "min_similarity": float(last_similarity[i]),
-             "weight": float(weight[i]), "mean_abs_mu": float(moved[i]), "reproduced": bool(math.isfinite(score[i]))}
-            for i in range(n)]
+    return [
+        {
+            "score": float(score[i]),
+            "steps": int(steps[i]),
+            "min_similarity": float(last_similarity[i]),
+            "weight": float(weight[i]),
+            "mean_abs_mu": float(moved[i]),
+            "reproduced": bool(math.isfinite(score[i])),
+        }
+        for i in range(n)
+    ]
 
 
 def make_similarity(spec: dict, device: torch.device, encoder_weights: str | None = None):

@@ -54,14 +54,23 @@ def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
 
 def provenance(**fields) -> dict:
     """Common provenance fields: what made the file, when, with which memprint."""
-    return {"memprint_version": __version__,
-            "created_utc": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"), **fields}
+    return {
+        "memprint_version": __version__,
+        "created_utc": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
+        **fields,
+    }
 
 
 def h5_attrs(fields: dict) -> dict:
     """HDF5 attributes hold scalars and strings: nested values are stored as JSON text."""
-    return {k: (json.dumps(v, sort_keys=True, default=str) if isinstance(v, (dict, list, tuple)) else
-                ("" if v is None else v)) for k, v in fields.items()}
+    return {
+        k: (
+            json.dumps(v, sort_keys=True, default=str)
+            if isinstance(v, (dict, list, tuple))
+            else ("" if v is None else v)
+        )
+        for k, v in fields.items()
+    }
 
 
 def sha256_file(path: str | os.PathLike) -> str:
@@ -70,6 +79,28 @@ def sha256_file(path: str | os.PathLike) -> str:
         for block in iter(lambda: handle.read(1 << 20), b""):
             digest.update(block)
     return digest.hexdigest()
+
+
+# ------------------------------------------------------------------------------------------------ CSV files
+
+
+def write_csv(df, path: str | os.PathLike, meta: dict) -> None:
+    """CSV with one leading ``# provenance: {json}`` line (read back with ``read_csv``)."""
+    with atomic_path(path) as tmp, open(tmp, "w") as handle:
+        handle.write("# provenance: " + json.dumps(provenance(**meta), sort_keys=True, default=str) + "\n")
+        df.to_csv(handle, index=False)
+
+
+def read_csv(path: str | os.PathLike):
+    import pandas as pd
+
+    return pd.read_csv(path, comment="#")
+
+
+def read_csv_provenance(path: str | os.PathLike) -> dict:
+    with open(path) as handle:
+        first = handle.readline()
+    return json.loads(first.removeprefix("# provenance: ")) if first.startswith("# provenance: ") else {}
 
 
 # ---------------------------------------------------------------------------------------------- image sets
@@ -88,6 +119,10 @@ class ImageSet:
         validate_images(self.images, "image set")
         if len(self.labels) != len(self.images) or len(self.image_ids) != len(self.images):
             raise MemprintError("image set: images, labels and image_ids must have the same length")
+        if len(set(self.image_ids.tolist())) != len(self.image_ids):
+            raise MemprintError(
+                "image set: image ids repeat; every image needs its own id (copies are told apart by them)"
+            )
 
     def __len__(self) -> int:
         return len(self.images)
@@ -139,8 +174,9 @@ class EmbeddingWriter:
     hash); a later run with the same key continues from there, any other key starts over.
     """
 
-    def __init__(self, path, layer_names: list[str], dims: list[int], n_rows: int, image_ids, resume_key: str,
-                 attrs: dict):
+    def __init__(
+        self, path, layer_names: list[str], dims: list[int], n_rows: int, image_ids, resume_key: str, attrs: dict
+    ):
         self.path = Path(path)
         self.tmp = self.path.with_name(self.path.name + ".tmp")
         self.path.parent.mkdir(parents=True, exist_ok=True)
@@ -149,8 +185,9 @@ class EmbeddingWriter:
         if "layers" not in self.file:
             group = self.file.create_group("layers")
             for name, dim in zip(layer_names, dims):
-                group.create_dataset(name, shape=(n_rows, dim), dtype=np.float16, chunks=(min(CHUNK_ROWS, n_rows), dim),
-                                     fletcher32=True)
+                group.create_dataset(
+                    name, shape=(n_rows, dim), dtype=np.float16, chunks=(min(CHUNK_ROWS, n_rows), dim), fletcher32=True
+                )
             self.file.create_dataset("image_ids", data=np.asarray(image_ids, dtype=object), dtype=h5py.string_dtype())
             self.file.attrs.update(h5_attrs(provenance(**attrs)))
             self.file.attrs["layer_names"] = json.dumps(layer_names)
@@ -182,9 +219,11 @@ class EmbeddingWriter:
         self.file.attrs["rows_done"] = stop
         self.file.flush()
 
-    def finish(self) -> None:
+    def finish(self, **attrs) -> None:
+        """Mark the file complete (``attrs``, e.g. the seconds it took, are recorded) and move it into place."""
         if self.rows_done != len(self.file["image_ids"]):
             raise RuntimeError(f"{self.tmp}: {self.rows_done} of {len(self.file['image_ids'])} rows written")
+        self.file.attrs.update(h5_attrs(attrs))
         self.file.attrs["complete"] = True
         self.file.close()
         os.replace(self.tmp, self.path)
@@ -220,8 +259,9 @@ def read_embeddings(path: str | os.PathLike, layers: list[str] | None = None) ->
         try:
             arrays = [f["layers"][name][()].astype(np.float32) for name in names]
         except OSError as err:  # fletcher32 checksum mismatch or an unreadable chunk
-            raise MemprintError(f"{path}: corrupt embedding data ({err}); delete the file and rerun the embedding "
-                                "step") from None
+            raise MemprintError(
+                f"{path}: corrupt embedding data ({err}); delete the file and rerun the embedding step"
+            ) from None
         ids = f["image_ids"].asstr()[()]
         attrs = dict(f.attrs)
     return Embeddings(names, arrays, np.asarray(ids, dtype=object), attrs)

@@ -18,20 +18,27 @@ def save_figure(fig, png: str | Path, pdf: str | Path, footnote: str) -> None:
     fig.text(0.01, -0.04, footnote, fontsize=6, color="0.4", ha="left", va="top", wrap=True)
     for path in (png, pdf):
         with atomic_path(path) as tmp:
-            fig.savefig(tmp, format=Path(path).suffix[1:], dpi=150, bbox_inches="tight",
-                        metadata={"Title": footnote} if str(path).endswith(".pdf") else {"Description": footnote})
+            fig.savefig(
+                tmp,
+                format=Path(path).suffix[1:],
+                dpi=150,
+                bbox_inches="tight",
+                metadata={"Title": footnote} if str(path).endswith(".pdf") else {"Description": footnote},
+            )
     plt.close(fig)
 
 
 def _curve_lines(curves: pd.DataFrame, ax, legend: bool) -> None:
     """One line per generator, with its 95% interval as a band where the curves carry ``ct_low``/``ct_high``."""
     palette = dict(zip(curves["generator"].unique(), sns.color_palette("husl", curves["generator"].nunique())))
-    sns.lineplot(data=curves, x="layer", y="ct", hue="generator", marker="o", markersize=4, palette=palette, ax=ax,
-                 legend=legend)
+    sns.lineplot(
+        data=curves, x="layer", y="ct", hue="generator", marker="o", markersize=4, palette=palette, ax=ax, legend=legend
+    )
     if {"ct_low", "ct_high"} <= set(curves.columns):
         for generator, block in curves.groupby("generator", sort=False):
-            ax.fill_between(block["layer"], block["ct_low"], block["ct_high"], color=palette[generator], alpha=0.2,
-                            lw=0)
+            ax.fill_between(
+                block["layer"], block["ct_low"], block["ct_high"], color=palette[generator], alpha=0.2, lw=0
+            )
 
 
 def plot_ct_curves(curves: pd.DataFrame, png, pdf, title: str, footnote: str) -> None:
@@ -40,15 +47,15 @@ def plot_ct_curves(curves: pd.DataFrame, png, pdf, title: str, footnote: str) ->
     fig, ax = plt.subplots(figsize=(7, 4.2))
     _curve_lines(curves, ax, legend=True)
     ax.axhline(0.0, color="0.3", lw=0.8, ls="--")
-    ax.set(xlabel="layer (0 = patch embedding, i = output of block i)", ylabel="C_T  (< 0: data copying)",
-           title=title)
+    ax.set(xlabel="layer (0 = patch embedding, i = output of block i)", ylabel="C_T  (< 0: data copying)", title=title)
     ax.set_xticks(sorted(curves["layer"].unique()))
     ax.legend(fontsize=7, bbox_to_anchor=(1.02, 1), loc="upper left", title="generator")
     save_figure(fig, png, pdf, footnote)
 
 
-def plot_similarity_heatmap(similarity: pd.DataFrame, png, pdf, title: str, footnote: str,
-                            architectures: dict[str, str] | None = None) -> None:
+def plot_similarity_heatmap(
+    similarity: pd.DataFrame, png, pdf, title: str, footnote: str, architectures: dict[str, str] | None = None
+) -> None:
     """Cosine similarity between generators' C_T-layer curves, grouped by architecture, diagonal crossed out
     (paper figure 6b)."""
     import numpy as np
@@ -59,9 +66,19 @@ def plot_similarity_heatmap(similarity: pd.DataFrame, png, pdf, title: str, foot
     sns.set_theme(style="white", context="paper")
     size = 1.5 + 0.55 * len(similarity)
     fig, ax = plt.subplots(figsize=(size + 1.5, size))
-    sns.heatmap(similarity, vmin=-1, vmax=1, cmap="vlag", annot=len(similarity) <= 14, fmt=".2f", square=True,
-                mask=np.eye(len(similarity), dtype=bool), annot_kws={"size": 7},
-                cbar_kws={"label": "cosine similarity"}, ax=ax)
+    sns.heatmap(
+        similarity,
+        vmin=-1,
+        vmax=1,
+        cmap="vlag",
+        annot=len(similarity) <= 14,
+        fmt=".2f",
+        square=True,
+        mask=np.eye(len(similarity), dtype=bool),
+        annot_kws={"size": 7},
+        cbar_kws={"label": "cosine similarity"},
+        ax=ax,
+    )
     for i in range(len(similarity)):
         ax.plot([i, i + 1], [i, i + 1], color="0.5", lw=0.8)
         ax.plot([i, i + 1], [i + 1, i], color="0.5", lw=0.8)
@@ -84,10 +101,14 @@ def plot_confusion(matches: pd.DataFrame, png, pdf, title: str, footnote: str) -
     fig, axes = plt.subplots(1, len(panels), figsize=(side * len(panels), side), squeeze=False)
     for ax, ((method, matching), block) in zip(axes[0], panels):
         counts = pd.crosstab(block["architecture"], block["match_architecture"]).reindex(
-            index=labels, columns=labels, fill_value=0)
+            index=labels, columns=labels, fill_value=0
+        )
         sns.heatmap(counts, annot=True, fmt="d", cmap="Blues", cbar=False, square=True, annot_kws={"size": 7}, ax=ax)
-        ax.set(title=f"{method}\n{matching}: {block['correct'].mean():.2f}", xlabel="matched architecture",
-               ylabel="true architecture")
+        ax.set(
+            title=f"{method}\n{matching}: {block['correct'].mean():.2f}",
+            xlabel="matched architecture",
+            ylabel="true architecture",
+        )
     fig.suptitle(title)
     fig.tight_layout()
     save_figure(fig, png, pdf, footnote)
@@ -98,10 +119,15 @@ def plot_open_set(curves: pd.DataFrame, png, pdf, title: str, footnote: str) -> 
     sns.set_theme(style="whitegrid", context="paper")
     fig, ax = plt.subplots(figsize=(6, 4.5))
     for (method, matching), block in curves.groupby(["method", "matching"], sort=False):
-        ax.plot(block["false_accept"], block["true_accept"], label=f"{method}, {matching} (AUC {block['auc'].iloc[0]:.2f})")
+        ax.plot(
+            block["false_accept"], block["true_accept"], label=f"{method}, {matching} (AUC {block['auc'].iloc[0]:.2f})"
+        )
     ax.plot([0, 1], [0, 1], color="0.5", ls="--", lw=0.8)
-    ax.set(xlabel="unknown architecture accepted (false accept rate)",
-           ylabel="known architecture accepted (true accept rate)", title=title)
+    ax.set(
+        xlabel="unknown architecture accepted (false accept rate)",
+        ylabel="known architecture accepted (true accept rate)",
+        title=title,
+    )
     ax.legend(fontsize=6, loc="lower right")
     save_figure(fig, png, pdf, footnote)
 
@@ -143,8 +169,9 @@ def plot_copy_rates(rates: pd.DataFrame, threshold: float, png, pdf, title: str,
     curves = rates.rename(columns={"copy_rate": "ct", "ci_low": "ct_low", "ci_high": "ct_high"})
     _curve_lines(curves, ax, legend=True)
     ax.axhline(threshold, color="0.3", lw=0.8, ls="--")
-    ax.set(xlabel="layer (0 = patch embedding, i = output of block i)", ylabel="copy rate", title=title,
-           ylim=(-0.02, 1.02))
+    ax.set(
+        xlabel="layer (0 = patch embedding, i = output of block i)", ylabel="copy rate", title=title, ylim=(-0.02, 1.02)
+    )
     ax.set_xticks(sorted(rates["layer"].unique()))
     ax.legend(fontsize=7, bbox_to_anchor=(1.02, 1), loc="upper left", title="generator")
     save_figure(fig, png, pdf, footnote)
@@ -157,10 +184,19 @@ def plot_copies_validation(table: pd.DataFrame, threshold: float, png, pdf, titl
     planted = table[table["planted"] > 0]
     sns.lineplot(data=planted, x="layer", y="auc", hue="mix", marker="o", ax=axes[0], legend=False)
     axes[0].set(ylabel="ROC AUC of the copy score (planted vs held-out)", ylim=(0.4, 1.02), title="finding the copies")
-    for ax, (value, low, high), label in ((axes[1], ("copy_rate", "ci_low", "ci_high"), "copy rate"),
-                                          (axes[2], ("ct", "ct_low", "ct_high"), "C_T of the mix")):
-        lines = pd.DataFrame({"generator": table["mix"], "layer": table["layer"], "ct": table[value],
-                              "ct_low": table[low], "ct_high": table[high]})
+    for ax, (value, low, high), label in (
+        (axes[1], ("copy_rate", "ci_low", "ci_high"), "copy rate"),
+        (axes[2], ("ct", "ct_low", "ct_high"), "C_T of the mix"),
+    ):
+        lines = pd.DataFrame(
+            {
+                "generator": table["mix"],
+                "layer": table["layer"],
+                "ct": table[value],
+                "ct_low": table[low],
+                "ct_high": table[high],
+            }
+        )
         _curve_lines(lines, ax, legend=ax is axes[2])
         ax.set(ylabel=label)
     axes[1].axhline(threshold, color="0.3", lw=0.8, ls="--")

@@ -34,8 +34,9 @@ class WeakSegmenter(nn.Module):
         if init_state is not None:
             resnet.load_state_dict(init_state)
         resnet.conv1 = nn.Conv2d(3, 64, kernel_size=3, stride=1, padding=1, bias=False)  # 32x32 inputs
-        self.trunk = nn.Sequential(resnet.conv1, resnet.bn1, resnet.relu, resnet.layer1, resnet.layer2,
-                                   resnet.layer3, resnet.layer4)
+        self.trunk = nn.Sequential(
+            resnet.conv1, resnet.bn1, resnet.relu, resnet.layer1, resnet.layer2, resnet.layer3, resnet.layer4
+        )
         self.classifier = nn.Conv2d(512, classes, kernel_size=1)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
@@ -45,7 +46,9 @@ class WeakSegmenter(nn.Module):
 
 
 def _preprocess(images: np.ndarray, device, input_size: int) -> torch.Tensor:
-    return Preprocess(input_size, PREPROCESS_MEAN, PREPROCESS_STD)(torch.from_numpy(np.ascontiguousarray(images)).to(device))
+    return Preprocess(input_size, PREPROCESS_MEAN, PREPROCESS_STD)(
+        torch.from_numpy(np.ascontiguousarray(images)).to(device)
+    )
 
 
 def train_segmenter(train: ImageSet, spec: dict, device: torch.device, init_state: dict | None = None):
@@ -66,7 +69,7 @@ def train_segmenter(train: ImageSet, spec: dict, device: torch.device, init_stat
         order = torch.randperm(len(train), generator=gen)
         total = 0.0
         for start in range(0, len(order), spec["batch_size"]):
-            idx = order[start:start + spec["batch_size"]].numpy()
+            idx = order[start : start + spec["batch_size"]].numpy()
             x = _preprocess(train.images[idx], device, spec["input_size"])
             if torch.rand(1, generator=gen).item() < 0.5:
                 x = x.flip(-1)
@@ -81,16 +84,24 @@ def train_segmenter(train: ImageSet, spec: dict, device: torch.device, init_stat
 
 
 @torch.no_grad()
-def predict_masks(model: WeakSegmenter, images: np.ndarray, labels: np.ndarray | None, threshold: float,
-                  device: torch.device, input_size: int, batch_size: int = 256) -> tuple[np.ndarray, np.ndarray]:
+def predict_masks(
+    model: WeakSegmenter,
+    images: np.ndarray,
+    labels: np.ndarray | None,
+    threshold: float,
+    device: torch.device,
+    input_size: int,
+    batch_size: int = 256,
+) -> tuple[np.ndarray, np.ndarray]:
     """Binary foreground masks (N, H, W) from the class map of ``labels`` (or of the predicted class)."""
     masks, predictions = [], []
     for start in range(0, len(images), batch_size):
-        batch = images[start:start + batch_size]
-        maps = F.interpolate(model(_preprocess(batch, device, input_size)), size=batch.shape[1:3], mode="bilinear",
-                             align_corners=False)
+        batch = images[start : start + batch_size]
+        maps = F.interpolate(
+            model(_preprocess(batch, device, input_size)), size=batch.shape[1:3], mode="bilinear", align_corners=False
+        )
         predicted = maps.mean(dim=(2, 3)).argmax(1)
-        chosen = predicted if labels is None else torch.as_tensor(labels[start:start + batch_size], device=device)
+        chosen = predicted if labels is None else torch.as_tensor(labels[start : start + batch_size], device=device)
         cam = maps[torch.arange(len(maps)), chosen]
         low = cam.amin(dim=(1, 2), keepdim=True)
         high = cam.amax(dim=(1, 2), keepdim=True)
@@ -99,8 +110,9 @@ def predict_masks(model: WeakSegmenter, images: np.ndarray, labels: np.ndarray |
     return np.concatenate(masks), np.concatenate(predictions)
 
 
-def mask_quality(model: WeakSegmenter, held_out: ImageSet, threshold: float, device, seed: int,
-                 input_size: int) -> dict:
+def mask_quality(
+    model: WeakSegmenter, held_out: ImageSet, threshold: float, device, seed: int, input_size: int
+) -> dict:
     """CIFAR-10 has no mask ground truth, so quality is measured by what the masks keep: the segmenter's own
     accuracy on the held-out images, on their foreground pasted on noise, and on their background alone (noise
     where the mask is). A good mask keeps the class in the foreground and removes it from the background."""
@@ -111,10 +123,15 @@ def mask_quality(model: WeakSegmenter, held_out: ImageSet, threshold: float, dev
     noise = gaussian_backgrounds(held_out.images.shape, rng)
     foreground_only = composite(held_out.images, masks, noise)
     background_only = composite(held_out.images, 1 - masks, noise)
+
     def accuracy(images):
         return float((predict_masks(model, images, None, threshold, device, input_size)[1] == held_out.labels).mean())
 
-    return {"held_out_images": len(held_out), "accuracy": float((predicted == held_out.labels).mean()),
-            "accuracy_foreground_on_noise": accuracy(foreground_only),
-            "accuracy_background_only": accuracy(background_only),
-            "mean_foreground_fraction": float(masks.mean()), "threshold": threshold}
+    return {
+        "held_out_images": len(held_out),
+        "accuracy": float((predicted == held_out.labels).mean()),
+        "accuracy_foreground_on_noise": accuracy(foreground_only),
+        "accuracy_background_only": accuracy(background_only),
+        "mean_foreground_fraction": float(masks.mean()),
+        "threshold": threshold,
+    }

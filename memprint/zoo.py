@@ -4,8 +4,8 @@ Architectures (``arch``): ``dcgan`` (BCE loss, batch norm; Radford et al. 2016),
 with gradient penalty 10, five critic steps per generator step; Gulrajani et al. 2017), ``sngan`` (spectral norm
 on the discriminator, hinge loss; Miyato et al. 2018), ``vae`` (convolutional, Gaussian decoder likelihood) and
 ``ddpm`` (a diffusers ``UNet2DModel`` trained to predict noise over 1,000 steps; sampled with the DDPM, DDIM or
-PNDM scheduler by ``memprint.models``). The convolutional nets work for square power-of-two images of 8 px and
-up (digits: 8, CIFAR-10: 32), upsampling from 4x4.
+PNDM scheduler by ``memprint.generators.diffusion``). The convolutional nets work for square power-of-two images
+of 8 px and up (digits: 8, CIFAR-10: 32), upsampling from 4x4.
 
 Training is seeded (``torch.manual_seed`` and a seeded data order); on GPU it runs under bf16 autocast, so
 GPU and CPU checkpoints differ in the last bits. A checkpoint holds the state dict and everything needed to
@@ -26,7 +26,7 @@ from torch import nn
 from torch.nn.utils.parametrizations import spectral_norm
 
 from memprint import MemprintError
-from memprint.encoders import bf16_autocast
+from memprint.runtime import bf16_autocast
 
 log = logging.getLogger(__name__)
 
@@ -37,8 +37,10 @@ GAN_ARCHS = ("dcgan", "wgan_gp", "sngan")
 def _upsamplings(size: int) -> int:
     steps = math.log2(size / 4) if size >= 8 else -1
     if steps != int(steps) or steps < 1:
-        raise MemprintError(f"the zoo's networks need square power-of-two images of at least 8 px, got {size}; "
-                            "resize the training set (e.g. pad 28 -> 32)")
+        raise MemprintError(
+            f"the zoo's networks need square power-of-two images of at least 8 px, got {size}; "
+            "resize the training set (e.g. pad 28 -> 32)"
+        )
     return int(steps)
 
 
@@ -108,11 +110,16 @@ def build_unet(channels: int, size: int, width: int):
     from diffusers import UNet2DModel
 
     levels = min(_upsamplings(size) + 1, 3)
-    return UNet2DModel(sample_size=size, in_channels=channels, out_channels=channels, layers_per_block=2,
-                       block_out_channels=tuple(width * 2 ** i for i in range(levels)),
-                       down_block_types=("DownBlock2D",) * (levels - 1) + ("AttnDownBlock2D",),
-                       up_block_types=("AttnUpBlock2D",) + ("UpBlock2D",) * (levels - 1),
-                       norm_num_groups=min(8, width))
+    return UNet2DModel(
+        sample_size=size,
+        in_channels=channels,
+        out_channels=channels,
+        layers_per_block=2,
+        block_out_channels=tuple(width * 2**i for i in range(levels)),
+        down_block_types=("DownBlock2D",) * (levels - 1) + ("AttnDownBlock2D",),
+        up_block_types=("AttnUpBlock2D",) + ("UpBlock2D",) * (levels - 1),
+        norm_num_groups=min(8, width),
+    )
 
 
 def build_network(arch: str, channels: int, size: int, width: int, latent_dim: int) -> nn.Module:
@@ -128,18 +135,19 @@ def build_network(arch: str, channels: int, size: int, width: int, latent_dim: i
 
 def _batches(n: int, batch_size: int, rng: np.random.Generator):
     order = rng.permutation(n)
-    return [order[i:i + batch_size] for i in range(0, n - batch_size + 1, batch_size)] or [order]
+    return [order[i : i + batch_size] for i in range(0, n - batch_size + 1, batch_size)] or [order]
 
 
 def _gradient_penalty(critic, real, fake):
     alpha = torch.rand(len(real), 1, 1, 1, device=real.device)
     mixed = (alpha * real + (1 - alpha) * fake).requires_grad_(True)
-    grad, = torch.autograd.grad(critic(mixed).sum(), mixed, create_graph=True)
+    (grad,) = torch.autograd.grad(critic(mixed).sum(), mixed, create_graph=True)
     return ((grad.flatten(1).norm(dim=1) - 1) ** 2).mean()
 
 
-def train_zoo_model(spec: dict, images_uint8: np.ndarray, seed: int, checkpoints: list[int], device: torch.device,
-                    save) -> dict:
+def train_zoo_model(
+    spec: dict, images_uint8: np.ndarray, seed: int, checkpoints: list[int], device: torch.device, save
+) -> dict:
     """Train ``spec['arch']`` on NHWC uint8 images for max(checkpoints) epochs; ``save(epoch, payload)`` at each.
 
     Returns timing and final losses for the zoo summary.
@@ -182,12 +190,15 @@ def train_zoo_model(spec: dict, images_uint8: np.ndarray, seed: int, checkpoints
                     fake = net(z)
                     d_real, d_fake = critic(real), critic(fake.detach())
                     if arch == "dcgan":
-                        d_loss = (F.binary_cross_entropy_with_logits(d_real, torch.ones_like(d_real))
-                                  + F.binary_cross_entropy_with_logits(d_fake, torch.zeros_like(d_fake)))
+                        d_loss = F.binary_cross_entropy_with_logits(
+                            d_real, torch.ones_like(d_real)
+                        ) + F.binary_cross_entropy_with_logits(d_fake, torch.zeros_like(d_fake))
                     elif arch == "sngan":
                         d_loss = F.relu(1 - d_real).mean() + F.relu(1 + d_fake).mean()
                     else:
-                        d_loss = d_fake.mean() - d_real.mean() + 10 * _gradient_penalty(critic, real, fake.detach().float())
+                        d_loss = (
+                            d_fake.mean() - d_real.mean() + 10 * _gradient_penalty(critic, real, fake.detach().float())
+                        )
                     opt_critic.zero_grad(set_to_none=True)
                     d_loss.backward()
                     opt_critic.step()
@@ -196,8 +207,11 @@ def train_zoo_model(spec: dict, images_uint8: np.ndarray, seed: int, checkpoints
                     if step % critic_steps:
                         continue
                     g_out = critic(net(torch.randn(len(real), latent, device=device)))
-                    loss = (F.binary_cross_entropy_with_logits(g_out, torch.ones_like(g_out)) if arch == "dcgan"
-                            else -g_out.mean())
+                    loss = (
+                        F.binary_cross_entropy_with_logits(g_out, torch.ones_like(g_out))
+                        if arch == "dcgan"
+                        else -g_out.mean()
+                    )
                 elif arch == "vae":
                     recon, mean, logvar = net(real)
                     kl = -0.5 * (1 + logvar - mean.pow(2) - logvar.exp()).sum(1).mean()
@@ -212,8 +226,10 @@ def train_zoo_model(spec: dict, images_uint8: np.ndarray, seed: int, checkpoints
             opt.step()
             losses["model"] = loss.detach()
         if epoch in checkpoints:
-            save(epoch, {**described, "epoch": epoch,
-                         "state_dict": {k: v.detach().cpu() for k, v in net.state_dict().items()}})
+            save(
+                epoch,
+                {**described, "epoch": epoch, "state_dict": {k: v.detach().cpu() for k, v in net.state_dict().items()}},
+            )
     return {"train_seconds": time.perf_counter() - started, **{f"final_{k}_loss": float(v) for k, v in losses.items()}}
 
 

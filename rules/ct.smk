@@ -1,78 +1,59 @@
-CT_VARIANTS = list(config["ct_variants"])
-
-
 rule ct_reference:
-    """Per layer: KMeans cells fit on T, P's cells and nearest-training distances (shared by all generators)."""
+    """Per C_T setting (``ct:`` and every ``ct_variants`` entry) and layer: KMeans cells fit on T, P's cells and
+    nearest-training distances, shared by all generators; T and P are read once."""
     input:
         train="results/embeddings/{encoder}/train.h5",
         test="results/embeddings/{encoder}/test.h5",
     output:
-        "results/ct/{encoder}/reference.h5",
-    params:
-        ct=ct_settings(),
+        ct_files("{encoder}", "reference.h5"),
     log:
         "logs/ct_reference/{encoder}.log",
     benchmark:
         "results/benchmarks/ct_reference/{encoder}.tsv"
+    conda:
+        CONDA_ENV
     threads: 2
     resources:
         mem_mb=8000,
         runtime=60,
-    conda:
-        CONDA_ENV
-    script:
-        "../workflow_scripts/ct_reference.py"
-
-
-rule ct_reference_variant:
-    """The C_T reference under one more C_T setting (``ct_variants``), e.g. the Bai et al. code's."""
-    input:
-        train="results/embeddings/{encoder}/train.h5",
-        test="results/embeddings/{encoder}/test.h5",
-    output:
-        "results/ct_variants/{variant}/{encoder}/reference.h5",
     params:
-        ct=lambda wc: canonical(config["ct_variants"][wc.variant]),
-    log:
-        "logs/ct_reference_variant/{variant}/{encoder}.log",
-    benchmark:
-        "results/benchmarks/ct_reference_variant/{variant}/{encoder}.tsv"
-    threads: 2
-    resources:
-        mem_mb=8000,
-        runtime=60,
-    conda:
-        CONDA_ENV
+        settings=canonical(CT_SETTINGS),
+        outputs=lambda wc: {s: ct_path(s, wc.encoder, "reference.h5") for s in CT_SETTINGS},
     script:
         "../workflow_scripts/ct_reference.py"
 
 
 rule ct_curve:
-    """One generator's C_T-layer curve with 95% bootstrap intervals under ``ct:`` and every ``ct_variants``
-    setting (one job: the embeddings are read once), and its per-sample copies from the same search."""
+    """One generator's C_T-layer curve with 95% bootstrap intervals under every C_T setting, its per-sample copies
+    from the same nearest-neighbour search, and the C_T-layer curves of its fingerprint protocol sets: one job,
+    the embeddings read once."""
     input:
-        references=["results/ct/{encoder}/reference.h5"]
-        + expand("results/ct_variants/{variant}/{{encoder}}/reference.h5", variant=CT_VARIANTS),
+        references=ct_files("{encoder}", "reference.h5"),
         train="results/embeddings/{encoder}/train.h5",
         generated="results/embeddings/{encoder}/{generator}.h5",
     output:
-        curves=["results/ct/{encoder}/{generator}.csv"]
-        + expand("results/ct_variants/{variant}/{{encoder}}/{{generator}}.csv", variant=CT_VARIANTS),
-        replicates=["results/ct/{encoder}/{generator}.bootstrap.h5"]
-        + expand("results/ct_variants/{variant}/{{encoder}}/{{generator}}.bootstrap.h5", variant=CT_VARIANTS),
+        curves=ct_files("{encoder}", "{generator}.csv"),
+        replicates=ct_files("{encoder}", "{generator}.bootstrap.h5"),
         copies="results/copies/{encoder}/{generator}.csv",
-    params:
-        intervals=canonical(config["intervals"]),
-        copy_threshold=config["copies"]["threshold"],
-        generator=lambda wc: wc.generator,
+        fingerprints=(
+            [fingerprint_curve_path(s, "{encoder}", "{generator}") for s in CT_SETTINGS] if FINGERPRINTED else []
+        ),
     log:
         "logs/ct_curve/{encoder}/{generator}.log",
     benchmark:
         "results/benchmarks/ct_curve/{encoder}/{generator}.tsv"
+    conda:
+        CONDA_ENV
     resources:
         mem_mb=2000,
         runtime=30,
-    conda:
-        CONDA_ENV
+    params:
+        intervals=canonical(config["intervals"]),
+        copy_threshold=config["copies"]["threshold"],
+        encoder=lambda wc: wc.encoder,
+        generator=lambda wc: wc.generator,
+        architecture=lambda wc: ARCHITECTURES[wc.generator],
+        run=lambda wc: RUNS[wc.generator],
+        protocol=fingerprint_protocol(),
     script:
         "../workflow_scripts/ct_curve.py"

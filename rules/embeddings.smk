@@ -5,18 +5,18 @@ rule embed:
         weights=encoder_weights,
     output:
         "results/embeddings/{encoder}/{imageset}.h5",
-    params:
-        spec=lambda wc: canonical(config["encoders"][wc.encoder]),
     log:
         "logs/embed/{encoder}/{imageset}.log",
     benchmark:
         "results/benchmarks/embed/{encoder}/{imageset}.tsv"
-    threads: 2
+    conda:
+        CONDA_ENV
+    threads: 1  # the model's forward; --set-threads embed=N for more per job
     resources:
         gpu=1,
         mem_mb=8000,
         runtime=120,
-    conda:
-        CONDA_ENV
+    params:
+        spec=encoder_spec,
     script:
         "../workflow_scripts/embed.py"

@@ -6,21 +6,22 @@ rule train_encoder:
     output:
         weights="results/encoders/{encoder}/weights.pt",
         summary="results/encoders/{encoder}/training.json",
-    wildcard_constraints:
-        encoder=_alternatives(TRAINED_ENCODERS),
-    params:
-        spec=lambda wc: canonical(config["encoders"][wc.encoder]),
     log:
         "logs/train_encoder/{encoder}.log",
     benchmark:
         "results/benchmarks/train_encoder/{encoder}.tsv"
-    threads: 2
+    wildcard_constraints:
+        encoder=_alternatives(TRAINED_ENCODERS),
+    priority: 2  # every embedding waits for it
+    conda:
+        CONDA_ENV
+    threads: 1  # two threads were no faster on 2 cores; the weights depend on the thread count
     resources:
         gpu=1,
         mem_mb=8000,
         runtime=60,
-    conda:
-        CONDA_ENV
+    params:
+        spec=encoder_spec,
     script:
         "../workflow_scripts/train_encoder.py"
 
@@ -33,18 +34,18 @@ rule fetch_encoder_weights:
     """Download pretrained weights on the submit host: compute nodes are often offline."""
     output:
         weights="results/encoders/{encoder}/weights.pt",
-    wildcard_constraints:
-        encoder=_alternatives(HUB_ENCODERS),
-    params:
-        spec=lambda wc: canonical(config["encoders"][wc.encoder]),
     log:
         "logs/fetch_encoder_weights/{encoder}.log",
     benchmark:
         "results/benchmarks/fetch_encoder_weights/{encoder}.tsv"
+    wildcard_constraints:
+        encoder=_alternatives(HUB_ENCODERS),
+    conda:
+        CONDA_ENV
     resources:
         mem_mb=8000,
         runtime=60,
-    conda:
-        CONDA_ENV
+    params:
+        spec=encoder_spec,
     script:
         "../workflow_scripts/fetch_encoder_weights.py"

@@ -9,11 +9,14 @@ rule figure_ct_curves:
         "logs/figure_ct_curves/{encoder}.log",
     benchmark:
         "results/benchmarks/figure_ct_curves/{encoder}.tsv"
+    conda:
+        CONDA_ENV
     resources:
         mem_mb=2000,
         runtime=10,
-    conda:
-        CONDA_ENV
+    params:
+        encoder=lambda wc: wc.encoder,
+        curves=lambda wc: {g: ct_path("ct", wc.encoder, f"{g}.csv") for g in GENERATORS},
     script:
         "../workflow_scripts/figure_ct_curves.py"
 
@@ -23,21 +26,26 @@ rule figure_curve_similarity:
     input:
         curves=expand("results/ct/{{encoder}}/{generator}.csv", generator=GENERATORS),
     output:
-        png=report("results/figures/{encoder}/curve_similarity.png", caption="../report/curve_similarity.rst",
-                   category="Fingerprint"),
+        png=report(
+            "results/figures/{encoder}/curve_similarity.png",
+            caption="../report/curve_similarity.rst",
+            category="Fingerprint",
+        ),
         pdf="results/figures/{encoder}/curve_similarity.pdf",
         statistic="results/fingerprint/{encoder}/intra_minus_inter.csv",
-    params:
-        architectures=ARCHITECTURES,
     log:
         "logs/figure_curve_similarity/{encoder}.log",
     benchmark:
         "results/benchmarks/figure_curve_similarity/{encoder}.tsv"
+    conda:
+        CONDA_ENV
     resources:
         mem_mb=2000,
         runtime=10,
-    conda:
-        CONDA_ENV
+    params:
+        encoder=lambda wc: wc.encoder,
+        curves=lambda wc: {g: ct_path("ct", wc.encoder, f"{g}.csv") for g in GENERATORS},
+        architectures=ARCHITECTURES,
     script:
         "../workflow_scripts/figure_curve_similarity.py"
 
@@ -45,25 +53,22 @@ rule figure_curve_similarity:
 rule figure_ct_settings:
     """Paper figure 5 analog: every generator's C_T-layer curve under ct: and each ct_variants setting, side by side."""
     input:
-        curves=expand("results/ct/{{encoder}}/{generator}.csv", generator=GENERATORS),
-        variants=expand("results/ct_variants/{variant}/{{encoder}}/{generator}.csv", variant=CT_VARIANTS,
-                        generator=GENERATORS),
+        curves=lambda wc: [ct_path(s, wc.encoder, f"{g}.csv") for s in CT_SETTINGS for g in GENERATORS],
     output:
         png=report("results/figures/{encoder}/ct_settings.png", caption="../report/ct_settings.rst", category="C_T"),
         pdf="results/figures/{encoder}/ct_settings.pdf",
-    params:
-        variant_files=lambda wc: {variant: expand("results/ct_variants/{variant}/{encoder}/{generator}.csv",
-                                                  variant=variant, encoder=wc.encoder, generator=GENERATORS)
-                                  for variant in CT_VARIANTS},
     log:
         "logs/figure_ct_settings/{encoder}.log",
     benchmark:
         "results/benchmarks/figure_ct_settings/{encoder}.tsv"
+    conda:
+        CONDA_ENV
     resources:
         mem_mb=2000,
         runtime=10,
-    conda:
-        CONDA_ENV
+    params:
+        encoder=lambda wc: wc.encoder,
+        curves=lambda wc: {s: {g: ct_path(s, wc.encoder, f"{g}.csv") for g in GENERATORS} for s in CT_SETTINGS},
     script:
         "../workflow_scripts/figure_ct_settings.py"
 
@@ -71,21 +76,21 @@ rule figure_ct_settings:
 rule figure_sample_grid:
     """Paper figure 4 analog: a row of images from every generator (the pathological sets and the baselines)."""
     input:
-        expand("results/imagesets/{generator}.h5", generator=GENERATORS),
+        [imageset(g) for g in GENERATORS],
     output:
         png=report("results/figures/sample_grid.png", caption="../report/sample_grid.rst", category="Generators"),
         pdf="results/figures/sample_grid.pdf",
-    params:
-        generators=GENERATORS,
     log:
         "logs/figure_sample_grid.log",
     benchmark:
         "results/benchmarks/figure_sample_grid.tsv"
+    conda:
+        CONDA_ENV
     resources:
         mem_mb=2000,
         runtime=10,
-    conda:
-        CONDA_ENV
+    params:
+        imagesets={g: imageset(g) for g in GENERATORS},
     script:
         "../workflow_scripts/figure_sample_grid.py"
 
@@ -101,26 +106,25 @@ rule figure_copies:
         rates="results/copies/{encoder}/rates.csv",
         png=report("results/figures/{encoder}/copy_rates.png", caption="../report/copy_rates.rst", category="Copies"),
         pdf="results/figures/{encoder}/copy_rates.pdf",
-        pairs_png=report("results/figures/{encoder}/copied_pairs.png", caption="../report/copied_pairs.rst",
-                         category="Copies"),
+        pairs_png=report(
+            "results/figures/{encoder}/copied_pairs.png", caption="../report/copied_pairs.rst", category="Copies"
+        ),
         pairs_pdf="results/figures/{encoder}/copied_pairs.pdf",
-    params:
-        copies=lambda wc: {g: f"results/copies/{wc.encoder}/{g}.csv" for g in GENERATORS},
-        imagesets={g: f"results/imagesets/{g}.h5" for g in GENERATORS},
     log:
         "logs/figure_copies/{encoder}.log",
     benchmark:
         "results/benchmarks/figure_copies/{encoder}.tsv"
+    conda:
+        CONDA_ENV
     resources:
         mem_mb=4000,
         runtime=10,
-    conda:
-        CONDA_ENV
+    params:
+        encoder=lambda wc: wc.encoder,
+        copies=lambda wc: {g: f"results/copies/{wc.encoder}/{g}.csv" for g in GENERATORS},
+        imagesets={g: imageset(g) for g in GENERATORS},
     script:
         "../workflow_scripts/figure_copies.py"
-
-
-COPIES_VALIDATION = config["copies"].get("validation")
 
 
 rule copies_validation:
@@ -134,24 +138,27 @@ rule copies_validation:
         weights=encoder_weights,
     output:
         table="results/copies/{encoder}/validation.csv",
-        png=report("results/figures/{encoder}/copies_validation.png", caption="../report/copies_validation.rst",
-                   category="Copies"),
+        png=report(
+            "results/figures/{encoder}/copies_validation.png",
+            caption="../report/copies_validation.rst",
+            category="Copies",
+        ),
         pdf="results/figures/{encoder}/copies_validation.pdf",
-    params:
-        spec=lambda wc: canonical(config["encoders"][wc.encoder]),
-        settings=canonical(COPIES_VALIDATION or {}),
-        threshold=config["copies"]["threshold"],
-        replicates=config["intervals"]["replicates"],
     log:
         "logs/copies_validation/{encoder}.log",
     benchmark:
         "results/benchmarks/copies_validation/{encoder}.tsv"
+    conda:
+        CONDA_ENV
     threads: 2
     resources:
         gpu=1,
         mem_mb=8000,
         runtime=30,
-    conda:
-        CONDA_ENV
+    params:
+        spec=encoder_spec,
+        settings=canonical(COPIES_VALIDATION or {}),
+        threshold=config["copies"]["threshold"],
+        replicates=config["intervals"]["replicates"],
     script:
         "../workflow_scripts/copies_validation.py"

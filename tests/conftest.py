@@ -23,11 +23,11 @@ def _seed_torch():
 
 
 def snakemake(workdir: Path, config: Path, *args: str, **popen) -> subprocess.CompletedProcess:
-    """Run the repository's workflow in ``workdir`` with ``config``."""
-    command = ["snakemake", "-s", str(REPO / "Snakefile"), "--directory", str(workdir), "--configfile", str(config),
-               *args]
-    if "--profile" not in args and "--cores" not in args:
-        command += ["--cores", "2"]
+    """Run the repository's workflow in ``workdir`` with ``config`` (``args`` may hold targets: the config file
+    goes last, since ``--configfile`` takes every word after it)."""
+    cores = [] if "--profile" in args or "--cores" in args else ["--cores", "2"]
+    command = ["snakemake", "-s", str(REPO / "Snakefile"), "--directory", str(workdir), *cores, *args]
+    command += ["--configfile", str(config)]
     return subprocess.run(command, capture_output=True, text=True, **popen)
 
 

@@ -27,10 +27,14 @@ def test_patch_shuffle_keeps_the_exact_multiset_of_pixels_and_patches(images, rn
     assert not np.array_equal(out, images)
     for a, b in zip(images, out):
         np.testing.assert_array_equal(np.sort(a.reshape(-1, 3), axis=0), np.sort(b.reshape(-1, 3), axis=0))
-        patches = lambda im: sorted(im[i:i + 8, j:j + 8].tobytes() for i in range(0, 32, 8) for j in range(0, 32, 8))
+
+        def patches(im):
+            return sorted(im[i : i + 8, j : j + 8].tobytes() for i in range(0, 32, 8) for j in range(0, 32, 8))
+
         assert patches(a) == patches(b)
-    np.testing.assert_array_equal(patch_shuffle(images, 4, np.random.default_rng(5)),
-                                  patch_shuffle(images, 4, np.random.default_rng(5)))
+    np.testing.assert_array_equal(
+        patch_shuffle(images, 4, np.random.default_rng(5)), patch_shuffle(images, 4, np.random.default_rng(5))
+    )
     with pytest.raises(MemprintError, match="not divisible"):
         patch_shuffle(images[:, :30], 4, rng)
 
@@ -47,8 +51,11 @@ def test_rotation_by_zero_is_the_identity_and_by_90_turns_the_image(images):
 def test_down_up_by_one_is_the_identity_and_removes_detail_otherwise(images):
     np.testing.assert_array_equal(down_up(images, 1), images)
     blurred = down_up(images, 4, "bicubic")
-    assert blurred.shape == images.shape and np.abs(np.diff(blurred.astype(float), axis=2)).mean() < \
-        np.abs(np.diff(images.astype(float), axis=2)).mean() / 2
+    assert (
+        blurred.shape == images.shape
+        and np.abs(np.diff(blurred.astype(float), axis=2)).mean()
+        < np.abs(np.diff(images.astype(float), axis=2)).mean() / 2
+    )
     with pytest.raises(MemprintError, match="divisor"):
         down_up(images, 3)
 

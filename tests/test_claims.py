@@ -20,17 +20,29 @@ def synthetic(rng):
     rising = -2 + 0.5 * layers
     early_peak = np.where(layers <= 4, 6.0, 0.0)
     curves = {
-        "gan_a": _curve(rng, rising), "gan_b": _curve(rng, rising + 0.2), "vae_a": _curve(rng, 3 - 0.1 * layers),
+        "gan_a": _curve(rng, rising),
+        "gan_b": _curve(rng, rising + 0.2),
+        "vae_a": _curve(rng, 3 - 0.1 * layers),
         "vae_b": _curve(rng, 3.1 - 0.1 * layers),
-        "rot": _curve(rng, rising + early_peak), "bg": _curve(rng, rising + np.where(layers == LAYERS, -4.0, 2.0)),
+        "rot": _curve(rng, rising + early_peak),
+        "bg": _curve(rng, rising + np.where(layers == LAYERS, -4.0, 2.0)),
         "shuffle": _curve(rng, rising + np.where(layers <= 4, -5.0, 0.0)),  # early drop: contradicts the claim
-        "kde_1": _curve(rng, np.full(LAYERS + 1, -8.0)), "kde_2": _curve(rng, np.full(LAYERS + 1, -1.0)),
+        "kde_1": _curve(rng, np.full(LAYERS + 1, -8.0)),
+        "kde_2": _curve(rng, np.full(LAYERS + 1, -1.0)),
         "kde_3": _curve(rng, np.full(LAYERS + 1, 5.0)),
     }
-    specs = {"gan_a": {"kind": "zoo"}, "gan_b": {"kind": "zoo"}, "vae_a": {"kind": "zoo"}, "vae_b": {"kind": "zoo"},
-             "rot": {"kind": "rotate"}, "bg": {"kind": "noise_background"}, "shuffle": {"kind": "patch_shuffle"},
-             "kde_1": {"kind": "kde", "bandwidth": 0.02}, "kde_2": {"kind": "kde", "bandwidth": 0.1},
-             "kde_3": {"kind": "kde", "bandwidth": 0.3}}
+    specs = {
+        "gan_a": {"kind": "zoo"},
+        "gan_b": {"kind": "zoo"},
+        "vae_a": {"kind": "zoo"},
+        "vae_b": {"kind": "zoo"},
+        "rot": {"kind": "rotate"},
+        "bg": {"kind": "noise_background"},
+        "shuffle": {"kind": "patch_shuffle"},
+        "kde_1": {"kind": "kde", "bandwidth": 0.02},
+        "kde_2": {"kind": "kde", "bandwidth": 0.1},
+        "kde_3": {"kind": "kde", "bandwidth": 0.3},
+    }
     architectures = {g: g.split("_")[0] for g in curves}
     return curves, specs, architectures
 
@@ -83,13 +95,54 @@ def test_fingerprint_claim_pairs_targets_and_resamples_generators():
             for role, size in (("target", 10), ("reference", 10)):
                 level = {"a": 0.0, "b": 5.0}[arch] + (0.1 if role == "target" else 0.0)
                 for layer in range(4):
-                    rows.append({"generator": g, "architecture": arch, "run": g, "split": split, "role": role,
-                                 "set_size": size, "layer": layer, "ct": level + layer * (1 if arch == "a" else -1)})
+                    rows.append(
+                        {
+                            "generator": g,
+                            "architecture": arch,
+                            "run": g,
+                            "split": split,
+                            "role": role,
+                            "set_size": size,
+                            "layer": layer,
+                            "ct": level + layer * (1 if arch == "a" else -1),
+                        }
+                    )
                 # statistics that cannot tell the architectures apart
-                stats.append({"generator": g, "architecture": arch, "run": g, "split": split, "role": role,
-                              "set_size": size, "mean_c0": 0.5 + 0.01 * split, "std_c0": 0.2, "fid": 1.0})
+                stats.append(
+                    {
+                        "generator": g,
+                        "architecture": arch,
+                        "run": g,
+                        "split": split,
+                        "role": role,
+                        "set_size": size,
+                        "mean_c0": 0.5 + 0.01 * split,
+                        "std_c0": 0.2,
+                        "fid": 1.0,
+                    }
+                )
     from memprint.claims import fingerprint_claim
 
     row = fingerprint_claim(pd.DataFrame(rows), pd.DataFrame(stats), seed=0)
     assert row["estimate"] > 0 and row["ci_low"] <= row["estimate"] <= row["ci_high"]
     assert row["reason"] == "12 targets, 10 reference images"
+
+
+def test_known_answer_checks_read_each_layer_of_a_copier_and_a_perfect_generator():
+    import pandas as pd
+
+    from memprint.claims import known_answer_checks
+
+    def curve(ct, low, high):
+        return pd.DataFrame({"layer": range(len(ct)), "ct": ct, "ct_low": low, "ct_high": high})
+
+    curves = {
+        "copy": curve([-9, -8, -1.5], [-10, -9, -2.5], [-8, -7, -0.5]),
+        "fresh": curve([0.2, 3.0, -0.1], [-0.8, 2.1, -1.0], [1.1, 3.9, 0.9]),
+        "kde": curve([1, 2, 3], [0, 1, 2], [2, 3, 4]),
+    }
+    specs = {"copy": {"kind": "copier"}, "fresh": {"kind": "unaltered", "source": "heldout"}, "kde": {"kind": "kde"}}
+    checks = known_answer_checks(curves, specs).set_index("generator")
+    assert list(checks.index) == ["copy", "fresh"]  # the KDE's answer is not known in advance
+    assert (checks.loc["copy", "layers_as_expected"], checks.loc["copy", "layers_not"]) == (2, "2")
+    assert (checks.loc["fresh", "layers_as_expected"], checks.loc["fresh", "layers_not"]) == (2, "1")

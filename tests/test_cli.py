@@ -16,8 +16,19 @@ def test_ct_on_npy_prints_json(tmp_path, rng):
     centers = rng.normal(0, 5, (3, 6))
     for name, n in (("T", 600), ("P", 300), ("Q", 300)):
         np.save(tmp_path / f"{name}.npy", (centers[rng.integers(0, 3, n)] + rng.normal(size=(n, 6))).astype(np.float32))
-    out = run("ct", "--train", str(tmp_path / "T.npy"), "--test", str(tmp_path / "P.npy"),
-              "--generated", str(tmp_path / "Q.npy"), "--cells", "3", "--seed", "1")
+    out = run(
+        "ct",
+        "--train",
+        str(tmp_path / "T.npy"),
+        "--test",
+        str(tmp_path / "P.npy"),
+        "--generated",
+        str(tmp_path / "Q.npy"),
+        "--cells",
+        "3",
+        "--seed",
+        "1",
+    )
     assert out.returncode == 0, out.stderr
     result = json.loads(out.stdout)
     assert {"ct", "cells_used", "z_per_cell"} <= set(result) and abs(result["ct"]) < 3 and result["cells_used"] == 3
@@ -36,10 +47,29 @@ def test_invmm_scores_an_image_set_under_a_unet_folder(tmp_path, rng):
 
     torch.manual_seed(0)
     tiny_unet().save_pretrained(tmp_path / "unet")
-    write_imageset(tmp_path / "set.h5", ImageSet(rng.integers(0, 256, (3, 8, 8, 1), dtype=np.uint8), np.zeros(3),
-                                                 np.array(["a", "b", "c"], dtype=object), {}))
-    out = run("invmm", "--model", str(tmp_path / "unet"), "--images", str(tmp_path / "set.h5"), "--out",
-              str(tmp_path / "scores.csv"), "--limit", "2", "--max-steps", "2", "--ddim-steps", "2", "--device", "cpu")
+    write_imageset(
+        tmp_path / "set.h5",
+        ImageSet(
+            rng.integers(0, 256, (3, 8, 8, 1), dtype=np.uint8), np.zeros(3), np.array(["a", "b", "c"], dtype=object), {}
+        ),
+    )
+    out = run(
+        "invmm",
+        "--model",
+        str(tmp_path / "unet"),
+        "--images",
+        str(tmp_path / "set.h5"),
+        "--out",
+        str(tmp_path / "scores.csv"),
+        "--limit",
+        "2",
+        "--max-steps",
+        "2",
+        "--ddim-steps",
+        "2",
+        "--device",
+        "cpu",
+    )
     assert out.returncode == 0, out.stderr
     assert json.loads(out.stdout)["images"] == 2
     scores = pd.read_csv(tmp_path / "scores.csv", comment="#")

@@ -21,8 +21,15 @@ def world():
 
 
 def _rate(ref, q, threshold):
-    table = copies_frame(ref, ref.generated_neighbours(q), np.arange(3000).astype(str), np.arange(len(q)).astype(str),
-                         1, "blocks.00", threshold)
+    table = copies_frame(
+        ref,
+        ref.generated_neighbours(q),
+        np.arange(3000).astype(str),
+        np.arange(len(q)).astype(str),
+        1,
+        "blocks.00",
+        threshold,
+    )
     return table, copy_rates(table).iloc[0]
 
 
@@ -68,30 +75,48 @@ def test_wilson_interval_at_the_edges():
 def test_the_stage_writes_copies_from_c_ts_own_search(tmp_path, monkeypatch):
     """ct_curve's copies come from the search C_T did: no second search over T per layer."""
     import memprint.ct as ct
-    from memprint.io import EmbeddingWriter
-    from memprint.stages import ct_curve, fit_ct_reference, read_csv
+    from memprint.io import EmbeddingWriter, read_csv
+    from memprint.stages.ct import ct_curve, fit_ct_references
 
     rng = np.random.default_rng(1)
     paths = {}
     for name, n in (("train", 300), ("test", 200), ("gen", 120)):
         layers = [_mixture(rng, n) for _ in range(2)]
         paths[name] = str(tmp_path / f"{name}.h5")
-        writer = EmbeddingWriter(paths[name], ["patch_embed", "blocks.00"], [6, 6], n, np.array(
-            [f"{name}{i}" for i in range(n)], object), "k", {})
+        writer = EmbeddingWriter(
+            paths[name],
+            ["patch_embed", "blocks.00"],
+            [6, 6],
+            n,
+            np.array([f"{name}{i}" for i in range(n)], object),
+            "k",
+            {},
+        )
         writer.write(0, layers)
         writer.finish()
         writer.close()
     reference = str(tmp_path / "ref.h5")
-    fit_ct_reference(paths["train"], paths["test"], CTSettings(cells=2), reference, "cpu")
+    fit_ct_references(paths["train"], paths["test"], {"ct": CTSettings(cells=2).__dict__}, {"ct": reference}, "cpu")
     calls = []
     search = ct.nearest_distances
     monkeypatch.setattr(ct, "nearest_distances", lambda *a, **k: calls.append(1) or search(*a, **k))
     outs = [str(tmp_path / n) for n in ("curve.csv", "reps.h5", "copies.csv")]
-    ct_curve([reference], paths["train"], paths["gen"], [outs[0]], [outs[1]], "gen", {"replicates": 20, "seed": 0},
-             "cpu", outs[2], 0.01)
+    ct_curve(
+        [reference],
+        paths["train"],
+        paths["gen"],
+        [outs[0]],
+        [outs[1]],
+        "gen",
+        {"replicates": 20, "seed": 0},
+        "cpu",
+        outs[2],
+        0.01,
+    )
     cells_searched = len(calls)
-    ct_curve([reference], paths["train"], paths["gen"], [outs[0]], [outs[1]], "gen", {"replicates": 20, "seed": 0},
-             "cpu")
+    ct_curve(
+        [reference], paths["train"], paths["gen"], [outs[0]], [outs[1]], "gen", {"replicates": 20, "seed": 0}, "cpu"
+    )
     assert cells_searched == len(calls) - cells_searched  # the same searches with and without the copy finder
     copies = read_csv(outs[2])
     assert len(copies) == 2 * 120 and copies["nearest_train_id"].str.startswith("train").all()

@@ -49,8 +49,13 @@ def blobs(rng, n, centers, spread):
 @pytest.fixture
 def data(rng):
     centers = rng.normal(0, 6, size=(4, 8))
-    return {"centers": centers, "train": blobs(rng, 800, centers, 1.0), "test": blobs(rng, 400, centers, 1.0),
-            "same": blobs(rng, 400, centers, 1.0), "wide": blobs(rng, 400, centers, 1.6)}
+    return {
+        "centers": centers,
+        "train": blobs(rng, 800, centers, 1.0),
+        "test": blobs(rng, 400, centers, 1.0),
+        "same": blobs(rng, 400, centers, 1.0),
+        "wide": blobs(rng, 400, centers, 1.6),
+    }
 
 
 def test_z_u_matches_scipy_statistic_through_the_formula(rng):
@@ -80,8 +85,12 @@ def test_copier_negative_same_distribution_near_zero_wider_positive(data, rng):
 def test_invariant_to_sample_order(data, rng):
     settings = CTSettings(cells=4)
     base = ct_score(data["train"], data["test"], data["wide"], settings)
-    shuffled = ct_score(data["train"][rng.permutation(800)], data["test"][rng.permutation(400)],
-                        data["wide"][rng.permutation(400)], settings)
+    shuffled = ct_score(
+        data["train"][rng.permutation(800)],
+        data["test"][rng.permutation(400)],
+        data["wide"][rng.permutation(400)],
+        settings,
+    )
     assert shuffled.ct == pytest.approx(base.ct, abs=1e-9)
     assert sorted(shuffled.generated_per_cell) == sorted(base.generated_per_cell)
 
@@ -143,8 +152,9 @@ def test_constant_layer_gives_undefined_score_with_warning(data):
     assert math.isnan(result.ct) and result.warning
 
 
-@pytest.mark.parametrize("bad, match", [(np.zeros((10,)), "2-D"), (np.full((10, 8), np.nan), "NaN"),
-                                        (np.zeros((10, 3)), "dimensions")])
+@pytest.mark.parametrize(
+    "bad, match", [(np.zeros((10,)), "2-D"), (np.full((10, 8), np.nan), "NaN"), (np.zeros((10, 3)), "dimensions")]
+)
 def test_bad_shapes_and_values_are_named(data, bad, match):
     with pytest.raises(MemprintError, match=match):
         ct_score(data["train"], data["test"], bad.astype(np.float32), CTSettings(cells=4))
@@ -161,3 +171,15 @@ def test_state_round_trip_gives_identical_scores(data):
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         assert again.score(data["wide"]).ct == ref.score(data["wide"]).ct
+
+
+def test_average_ranks_are_scipys_rankdata(rng):
+    from scipy.stats import rankdata
+
+    from memprint.ct import average_ranks
+
+    for size in (1, 2, 17, 500):
+        ties = rng.integers(0, max(2, size // 3), size).astype(float)
+        assert np.array_equal(average_ranks(ties), rankdata(ties))
+        distinct = rng.normal(size=size)
+        assert np.array_equal(average_ranks(distinct), rankdata(distinct))

@@ -16,8 +16,13 @@ def _interval(seed, n_test, n_gen, replicates=300, shift=0.0):
     rng = np.random.default_rng(seed)
     ref = LayerReference.fit(_mixture(rng, 600), _mixture(rng, n_test), CTSettings(cells=3, kmeans_restarts=2))
     cells, dist, _ = ref.generated_neighbours(_mixture(rng, n_gen, shift))
-    curve = bootstrap_ct(ref, cells, dist, resample_counts(n_test, replicates, seed, "test"),
-                         resample_counts(n_gen, replicates, seed, "q"))
+    curve = bootstrap_ct(
+        ref,
+        cells,
+        dist,
+        resample_counts(n_test, replicates, seed, "test"),
+        resample_counts(n_gen, replicates, seed, "q"),
+    )
     return ref.score_distances(cells, dist).ct, percentile_interval(curve)
 
 
@@ -37,6 +42,7 @@ def test_interval_covers_zero_when_q_and_p_share_a_distribution():
 def test_interval_narrows_relative_to_the_score_as_samples_grow_and_excludes_zero_for_copies():
     """C_T is a z-score: it grows like sqrt(n) for a fixed difference while its spread stays about one, so the
     interval's width relative to the score (the effect size's interval) shrinks like 1 / sqrt(n)."""
+
     def relative_width(n):
         pairs = [_interval(s, n, n, shift=0.4) for s in range(5)]
         return np.mean([(high - low) / abs(ct) for ct, (low, high) in pairs])
@@ -47,8 +53,9 @@ def test_interval_narrows_relative_to_the_score_as_samples_grow_and_excludes_zer
     ref = LayerReference.fit(train, _mixture(rng, 300), CTSettings(cells=3))
     copies = train[:300] + 0.01
     cells, dist, _ = ref.generated_neighbours(copies)
-    _, high = percentile_interval(bootstrap_ct(ref, cells, dist, resample_counts(300, 200, 0, "test"),
-                                               resample_counts(300, 200, 0, "q")))
+    _, high = percentile_interval(
+        bootstrap_ct(ref, cells, dist, resample_counts(300, 200, 0, "test"), resample_counts(300, 200, 0, "q"))
+    )
     assert high < -2.0
 
 

@@ -7,10 +7,20 @@ import torch
 from memprint import MemprintError
 from memprint.encoders import Encoder, load_encoder, save_weights
 from memprint.io import ImageSet, read_embeddings, write_imageset
-from memprint.stages import embed
+from memprint.stages.encoders import embed
 
-TINY = {"kind": "trained_vit", "image_size": 16, "patch": 4, "width": 32, "depth": 3, "heads": 2,
-        "epochs": 1, "lr": 1e-3, "batch_size": 8, "seed": 0}
+TINY = {
+    "kind": "trained_vit",
+    "image_size": 16,
+    "patch": 4,
+    "width": 32,
+    "depth": 3,
+    "heads": 2,
+    "epochs": 1,
+    "lr": 1e-3,
+    "batch_size": 8,
+    "seed": 0,
+}
 
 
 @pytest.fixture
@@ -28,8 +38,8 @@ def images(rng, n=12, size=8, c=1):
 def block_by_block(encoder, batch):
     """Reference: each block's output computed by calling the blocks one after another (no hooks)."""
     model = encoder.model
-    x = model.norm_pre(model.patch_drop(model._pos_embed(model.patch_embed(encoder.preprocess(batch)))))
-    outs = [x[:, model.num_prefix_tokens:].mean(1)]
+    x = model.tokens(encoder.preprocess(batch))
+    outs = [x[:, model.num_prefix_tokens :].mean(1)]
     for block in model.blocks:
         x = block(x)
         outs.append(x[:, 0])
@@ -45,11 +55,15 @@ def test_one_pass_equals_block_by_block(tiny_weights, rng):
     assert encoder.layer_names == ["patch_embed", "blocks.00", "blocks.01", "blocks.02"]
     for a, b in zip(hooked, reference):
         torch.testing.assert_close(a, b)
-    assert encoder.identity["weights_source"] == "test: random tiny ViT" and len(encoder.identity["weights_sha256"]) == 64
+    assert (
+        encoder.identity["weights_source"] == "test: random tiny ViT" and len(encoder.identity["weights_sha256"]) == 64
+    )
 
 
 def test_embed_stage_is_batch_size_independent_and_records_provenance(tiny_weights, rng, tmp_path):
-    write_imageset(tmp_path / "set.h5", ImageSet(images(rng, 50), np.zeros(50), np.arange(50).astype(str).astype(object), {}))
+    write_imageset(
+        tmp_path / "set.h5", ImageSet(images(rng, 50), np.zeros(50), np.arange(50).astype(str).astype(object), {})
+    )
     embed(TINY, str(tiny_weights), str(tmp_path / "set.h5"), str(tmp_path / "a.h5"), batch_size=7, progress=False)
     embed(TINY, str(tiny_weights), str(tmp_path / "set.h5"), str(tmp_path / "b.h5"), batch_size=50, progress=False)
     a, b = read_embeddings(tmp_path / "a.h5"), read_embeddings(tmp_path / "b.h5")
@@ -61,13 +75,22 @@ def test_embed_stage_is_batch_size_independent_and_records_provenance(tiny_weigh
 
 def test_compiled_blocks_give_the_same_embeddings(tiny_weights, rng, tmp_path):
     """torch.compile of the blocks (runtime.compile) leaves the hooks outside the compiled code: same layers."""
-    write_imageset(tmp_path / "set.h5", ImageSet(images(rng, 20), np.zeros(20), np.arange(20).astype(str).astype(object), {}))
+    write_imageset(
+        tmp_path / "set.h5", ImageSet(images(rng, 20), np.zeros(20), np.arange(20).astype(str).astype(object), {})
+    )
     embed(TINY, str(tiny_weights), str(tmp_path / "set.h5"), str(tmp_path / "eager.h5"), batch_size=10, progress=False)
     from torch._dynamo.utils import counters
 
     counters.clear()
-    embed(TINY, str(tiny_weights), str(tmp_path / "set.h5"), str(tmp_path / "compiled.h5"), batch_size=10,
-          progress=False, compile_blocks=True)
+    embed(
+        TINY,
+        str(tiny_weights),
+        str(tmp_path / "set.h5"),
+        str(tmp_path / "compiled.h5"),
+        batch_size=10,
+        progress=False,
+        compile_blocks=True,
+    )
     assert counters["stats"]["unique_graphs"] >= 1  # the blocks really ran compiled
     eager, compiled = read_embeddings(tmp_path / "eager.h5"), read_embeddings(tmp_path / "compiled.h5")
     assert compiled.layer_names == eager.layer_names
@@ -117,8 +140,17 @@ def test_unknown_encoder_and_model_names_are_named():
 def test_hugging_face_local_folder_with_any_weights_file_name(tmp_path, rng):
     from transformers import ViTConfig, ViTModel
 
-    model = ViTModel(ViTConfig(hidden_size=32, num_hidden_layers=3, num_attention_heads=2, intermediate_size=64,
-                               image_size=32, patch_size=8), add_pooling_layer=False).eval()
+    model = ViTModel(
+        ViTConfig(
+            hidden_size=32,
+            num_hidden_layers=3,
+            num_attention_heads=2,
+            intermediate_size=64,
+            image_size=32,
+            patch_size=8,
+        ),
+        add_pooling_layer=False,
+    ).eval()
     model.save_pretrained(tmp_path)
     (tmp_path / "model.safetensors").rename(tmp_path / "my_finetune_fp32.safetensors")
     spec = {"kind": "hf", "name": str(tmp_path), "weights": str(tmp_path)}

@@ -47,7 +47,9 @@ def test_protocol_splits_hold_out_targets_and_nest_references():
     again = protocol_splits(1500, 500, [500, 1000], 3, seed=4)
     assert all((a[0] == b[0]).all() for a, b in zip(splits, again))
     assert not (splits[0][0] == splits[1][0]).all()
-    with pytest.raises(MemprintError, match="needs target_size .* = 1500 samples per generator, but a generator has 1000"):
+    with pytest.raises(
+        MemprintError, match=r"needs target_size .* = 1500 samples per generator, but a generator has 1000"
+    ):
         protocol_splits(1000, 500, [500, 1000], 1, seed=0)
 
 
@@ -58,13 +60,28 @@ def _curves(rng, shapes, splits=2, sizes=(10, 20), layer0_noise=0.0, noise=0.05)
         for split in range(splits):
             for role, size in [("target", 10)] + [("reference", s) for s in sizes]:
                 values = np.r_[rng.normal(0, layer0_noise), shape + rng.normal(0, noise, len(shape))]
-                rows += [{"generator": name, "architecture": name.split("_")[0], "run": name, "split": split,
-                          "role": role, "set_size": size, "layer": layer, "ct": ct} for layer, ct in enumerate(values)]
+                rows += [
+                    {
+                        "generator": name,
+                        "architecture": name.split("_")[0],
+                        "run": name,
+                        "split": split,
+                        "role": role,
+                        "set_size": size,
+                        "layer": layer,
+                        "ct": ct,
+                    }
+                    for layer, ct in enumerate(values)
+                ]
     return pd.DataFrame(rows)
 
 
-SHAPES = {"a_1": np.array([1.0, 2, 3]), "a_2": np.array([1.1, 2.1, 2.9]), "b_1": np.array([3.0, 2, 1]),
-          "c_1": np.array([-2.0, -2, -2])}
+SHAPES = {
+    "a_1": np.array([1.0, 2, 3]),
+    "a_2": np.array([1.1, 2.1, 2.9]),
+    "b_1": np.array([3.0, 2, 1]),
+    "c_1": np.array([-2.0, -2, -2]),
+}
 
 
 def test_distinct_curves_are_recognised_and_layer_0_is_ignored(rng):
@@ -103,9 +120,14 @@ def test_cluster_bootstrap_resamples_whole_generators():
 
 
 def test_intra_minus_inter_similarity_of_two_clear_architectures(rng):
-    curves = pd.DataFrame([{"generator": f"{arch}{k}", "layer": layer, "ct": ct}
-                           for arch, shape in (("a", [0, 1, 2, 3]), ("b", [0, 3, 2, 1]))
-                           for k in range(3) for layer, ct in enumerate(np.array(shape) + rng.normal(0, 0.01, 4))])
+    curves = pd.DataFrame(
+        [
+            {"generator": f"{arch}{k}", "layer": layer, "ct": ct}
+            for arch, shape in (("a", [0, 1, 2, 3]), ("b", [0, 3, 2, 1]))
+            for k in range(3)
+            for layer, ct in enumerate(np.array(shape) + rng.normal(0, 0.01, 4))
+        ]
+    )
     sim = similarity_matrix(curves)
     assert sim.loc["a0", "a0"] == pytest.approx(1.0)
     stat = intra_minus_inter(sim, {g: g[0] for g in sim.index}, n_boot=200)
@@ -131,8 +153,15 @@ def test_vanilla_cnn_learns_a_separable_task_and_votes(rng):
     dark = rng.integers(0, 60, (64, 8, 8, 1), dtype=np.uint8)
     bright = rng.integers(190, 256, (64, 8, 8, 1), dtype=np.uint8)
     spec = {"kind": "cnn", "image_size": 8, "epochs": 5, "lr": 1e-3}
-    model, used = train_classifier(spec, np.concatenate([dark, bright]), np.r_[np.zeros(64), np.ones(64)], 2,
-                                   torch.device("cpu"), seed=0, batch_size=16)
+    model, used = train_classifier(
+        spec,
+        np.concatenate([dark, bright]),
+        np.r_[np.zeros(64), np.ones(64)],
+        2,
+        torch.device("cpu"),
+        seed=0,
+        batch_size=16,
+    )
     assert used.startswith("random init")
     assert majority_vote(model, dark[:20], spec, torch.device("cpu"))[0] == 0
     label, share = majority_vote(model, bright[:20], spec, torch.device("cpu"))

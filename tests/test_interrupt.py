@@ -16,8 +16,17 @@ pytestmark = pytest.mark.pipeline
 def test_killed_run_resumes_to_identical_results_without_corrupt_files(tiny_local_run, tmp_path):
     local_dir, config = tiny_local_run
     shutil.copy(config, tmp_path / "config.yaml")
-    command = ["snakemake", "-s", str(REPO / "Snakefile"), "--directory", str(tmp_path), "--configfile",
-               str(tmp_path / "config.yaml"), "--cores", "2"]
+    command = [
+        "snakemake",
+        "-s",
+        str(REPO / "Snakefile"),
+        "--directory",
+        str(tmp_path),
+        "--configfile",
+        str(tmp_path / "config.yaml"),
+        "--cores",
+        "2",
+    ]
     run = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
     embeddings = tmp_path / "results" / "embeddings"
     half_written = []

@@ -27,9 +27,16 @@ FAST = InvMMSettings(noise_samples=8, max_steps=60, check_every=20, check_images
 def tiny_unet():
     from diffusers import UNet2DModel
 
-    return UNet2DModel(sample_size=8, in_channels=1, out_channels=1, layers_per_block=1, block_out_channels=(16, 32),
-                       down_block_types=("DownBlock2D", "DownBlock2D"), up_block_types=("UpBlock2D", "UpBlock2D"),
-                       norm_num_groups=8)
+    return UNet2DModel(
+        sample_size=8,
+        in_channels=1,
+        out_channels=1,
+        layers_per_block=1,
+        block_out_channels=(16, 32),
+        down_block_types=("DownBlock2D", "DownBlock2D"),
+        up_block_types=("UpBlock2D", "UpBlock2D"),
+        norm_num_groups=8,
+    )
 
 
 @pytest.fixture(scope="module")
@@ -67,8 +74,9 @@ def test_memorized_image_scores_lower_than_a_random_one(memorizing_model):
 def test_gradients_reach_the_noise_distribution(memorizing_model):
     """With the KL weight at 0, only the reconstruction loss can move mu: it flows back through the UNet."""
     unet, schedule, _, other = memorizing_model
-    reconstruction_only = InvMMSettings(noise_samples=4, max_steps=3, check_every=2, check_images=2, ddim_steps=2,
-                                        weight_start=0.0, weight_growth=0.0)
+    reconstruction_only = InvMMSettings(
+        noise_samples=4, max_steps=3, check_every=2, check_images=2, ddim_steps=2, weight_start=0.0, weight_growth=0.0
+    )
     result = invert(unet, schedule, other, PixelCorrelation(), reconstruction_only, CPU, progress=False)[0]
     assert result["weight"] == 0.0 and result["mean_abs_mu"] > 0.01
 
@@ -76,8 +84,16 @@ def test_gradients_reach_the_noise_distribution(memorizing_model):
 def test_an_image_scores_the_same_in_any_batch(memorizing_model):
     unet, schedule, memorized, other = memorizing_model
     alone = invert(unet, schedule, other, PixelCorrelation(), FAST, CPU, image_numbers=[7], progress=False)
-    together = invert(unet, schedule, torch.cat([memorized, other]), PixelCorrelation(), FAST, CPU,
-                      image_numbers=[3, 7], progress=False)
+    together = invert(
+        unet,
+        schedule,
+        torch.cat([memorized, other]),
+        PixelCorrelation(),
+        FAST,
+        CPU,
+        image_numbers=[3, 7],
+        progress=False,
+    )
     assert alone[0]["min_similarity"] == pytest.approx(together[1]["min_similarity"], abs=1e-4)
     assert alone[0]["weight"] == pytest.approx(together[1]["weight"])
 
@@ -97,8 +113,12 @@ def test_pixel_correlation_is_one_for_affine_copies_and_zero_for_orthogonal():
 
 
 def test_duplicated_training_set_marks_its_copies(rng):
-    base = ImageSet(rng.integers(0, 255, (10, 4, 4, 1), dtype=np.uint8), np.arange(10),
-                    np.array([f"img/{i}" for i in range(10)], dtype=object), {})
+    base = ImageSet(
+        rng.integers(0, 255, (10, 4, 4, 1), dtype=np.uint8),
+        np.arange(10),
+        np.array([f"img/{i}" for i in range(10)], dtype=object),
+        {},
+    )
     dup = datasets.with_duplicates(base, images=3, copies=4, seed=1)
     assert len(dup) == 10 + 3 * 3 and len(dup.attrs["duplicated_ids"]) == 3
     copies = [i for i in dup.image_ids if datasets.DUPLICATE_MARK in i]
@@ -121,11 +141,20 @@ def test_invmm_stage_scores_shards_and_draws_the_figure(tmp_path):
     tiny_unet().save_pretrained(folder)
     cfg = yaml.safe_load(TINY_CONFIG.read_text())
     cfg["data"]["duplicates"] = {"images": 3, "copies": 5, "seed": 0}
-    cfg["generators"]["unet"] = {"kind": "diffusion", "model": str(folder), "scheduler": "ddim", "steps": 5,
-                                 "samples": 300}
-    cfg["invmm"] = {"generators": ["unet"], "limit": 4, "shards": 2, "similarity": {"kind": "pixel_correlation"},
-                    "settings": {"noise_samples": 2, "max_steps": 4, "check_every": 2, "check_images": 2,
-                                 "ddim_steps": 3}}
+    cfg["generators"]["unet"] = {
+        "kind": "diffusion",
+        "model": str(folder),
+        "scheduler": "ddim",
+        "steps": 5,
+        "samples": 300,
+    }
+    cfg["invmm"] = {
+        "generators": ["unet"],
+        "limit": 4,
+        "shards": 2,
+        "similarity": {"kind": "pixel_correlation"},
+        "settings": {"noise_samples": 2, "max_steps": 4, "check_every": 2, "check_images": 2, "ddim_steps": 3},
+    }
     config = tmp_path / "invmm.yaml"
     config.write_text(yaml.safe_dump(cfg))
     result = snakemake(tmp_path, config, "--cores", "2", "results/figures/invmm/unet.png")

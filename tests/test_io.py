@@ -18,8 +18,12 @@ from memprint.io import (
 
 
 def small_set(rng, n=10, c=3):
-    return ImageSet(rng.integers(0, 256, (n, 8, 8, c), dtype=np.uint8), np.arange(n), np.array([f"i{k}" for k in range(n)], object),
-                    {"source": "test", "seed": 1})
+    return ImageSet(
+        rng.integers(0, 256, (n, 8, 8, c), dtype=np.uint8),
+        np.arange(n),
+        np.array([f"i{k}" for k in range(n)], object),
+        {"source": "test", "seed": 1},
+    )
 
 
 def test_imageset_round_trip_with_provenance(tmp_path, rng):
@@ -34,10 +38,15 @@ def test_imageset_round_trip_with_provenance(tmp_path, rng):
     assert not (tmp_path / "set.h5.tmp").exists()
 
 
-@pytest.mark.parametrize("images, match", [(np.zeros((4, 8, 8, 3), np.float32), "uint8"),
-                                           (np.zeros((4, 8, 8), np.uint8), "shape"),
-                                           (np.zeros((4, 8, 8, 2), np.uint8), "shape"),
-                                           (np.zeros((0, 8, 8, 3), np.uint8), "no images")])
+@pytest.mark.parametrize(
+    "images, match",
+    [
+        (np.zeros((4, 8, 8, 3), np.float32), "uint8"),
+        (np.zeros((4, 8, 8), np.uint8), "shape"),
+        (np.zeros((4, 8, 8, 2), np.uint8), "shape"),
+        (np.zeros((0, 8, 8, 3), np.uint8), "no images"),
+    ],
+)
 def test_bad_images_are_named(images, match):
     with pytest.raises(MemprintError, match=match):
         ImageSet(images, np.zeros(len(images)), np.zeros(len(images), object), {})
@@ -60,7 +69,9 @@ def test_missing_and_corrupt_files_are_clear_errors(tmp_path):
 
 
 def _writer(path, n=1000, key="k"):
-    return EmbeddingWriter(path, ["patch_embed", "blocks.00"], [4, 6], n, [str(i) for i in range(n)], key, {"encoder": "x"})
+    return EmbeddingWriter(
+        path, ["patch_embed", "blocks.00"], [4, 6], n, [str(i) for i in range(n)], key, {"encoder": "x"}
+    )
 
 
 def test_embedding_layout_chunks_dtype_and_resume(tmp_path, rng):
@@ -102,5 +113,5 @@ def test_unknown_layer_is_named(tmp_path, rng):
     writer = _writer(tmp_path / "emb.h5", n=5)
     writer.write(0, [np.zeros((5, 4)), np.zeros((5, 6))])
     writer.finish()
-    with pytest.raises(MemprintError, match="blocks.07"):
+    with pytest.raises(MemprintError, match=r"blocks\.07"):
         read_embeddings(tmp_path / "emb.h5", ["blocks.07"])

@@ -13,18 +13,40 @@ pytestmark = pytest.mark.pipeline
 
 # What editing kde_0.1's bandwidth must rerun: its own jobs and what sits downstream of them, nothing else.
 AFTER_EDITING_KDE_01 = {
-    "results/imagesets/kde_0.1.h5", "results/embeddings/vit_tiny/kde_0.1.h5", "results/ct/vit_tiny/kde_0.1.csv",
-    "results/fingerprint/vit_tiny/curves/kde_0.1.csv", "results/fingerprint/statistics.csv",
-    "results/fingerprint/classifiers/cnn.csv", "results/fingerprint/matches.csv", "results/fingerprint/table1.csv",
-    "results/fingerprint/table1.md", "results/fingerprint/open_set.csv",
-    "results/fingerprint/vit_tiny/intra_minus_inter.csv", "results/generators/summary.csv",
-    "results/ct_variants/bai_code/vit_tiny/kde_0.1.csv", "results/ct/vit_tiny/kde_0.1.bootstrap.h5",
+    "results/imagesets/kde_0.1.h5",
+    "results/embeddings/vit_tiny/kde_0.1.h5",
+    "results/ct/vit_tiny/kde_0.1.csv",
+    "results/fingerprint/vit_tiny/curves/kde_0.1.csv",
+    "results/fingerprint/statistics.csv",
+    "results/fingerprint/classifiers/cnn.csv",
+    "results/fingerprint/matches.csv",
+    "results/fingerprint/table1.csv",
+    "results/fingerprint/table1.md",
+    "results/fingerprint/open_set.csv",
+    "results/fingerprint/vit_tiny/intra_minus_inter.csv",
+    "results/generators/summary.csv",
+    "results/ct_variants/bai_code/vit_tiny/kde_0.1.csv",
+    "results/ct/vit_tiny/kde_0.1.bootstrap.h5",
     "results/ct_variants/bai_code/vit_tiny/kde_0.1.bootstrap.h5",
-    "results/fingerprint_variants/bai_code/vit_tiny/curves/kde_0.1.csv", "results/claims/vit_tiny.csv",
-    "results/claims/vit_tiny.md"} | {
-    f"results/figures/{fig}.{ext}" for fig in ("vit_tiny/ct_curves", "vit_tiny/curve_similarity", "vit_tiny/ct_settings",
-                                               "sample_grid", "fingerprint_confusion", "fingerprint_open_set")
-    for ext in ("png", "pdf")}
+    "results/fingerprint_variants/bai_code/vit_tiny/curves/kde_0.1.csv",
+    "results/claims/vit_tiny.csv",
+    "results/claims/vit_tiny.md",
+    "results/copies/vit_tiny/kde_0.1.csv",
+    "results/copies/vit_tiny/rates.csv",
+} | {
+    f"results/figures/{fig}.{ext}"
+    for fig in (
+        "vit_tiny/ct_curves",
+        "vit_tiny/curve_similarity",
+        "vit_tiny/ct_settings",
+        "sample_grid",
+        "fingerprint_confusion",
+        "fingerprint_open_set",
+        "vit_tiny/copy_rates",
+        "vit_tiny/copied_pairs",
+    )
+    for ext in ("png", "pdf")
+}
 
 
 def job_outputs(snakemake_log: str) -> set[str]:
@@ -51,13 +73,21 @@ def finished_run(tiny_local_run):
 
 def test_every_output_is_written(finished_run):
     workdir, _ = finished_run
-    for path in ["results/fingerprint/table1.md", "results/figures/vit_tiny/ct_curves.png",
-                 "results/figures/fingerprint_confusion.pdf", "results/figures/fingerprint_open_set.png",
-                 "results/figures/vit_tiny/ct_settings.png", "results/figures/sample_grid.pdf",
-                 "results/ct_variants/bai_code/vit_tiny/copier.csv",
-                 "results/segmenter/quality.json", "results/imagesets/fg_noise.h5",
-                 "results/figures/vit_tiny/ct_curves.pdf", "results/figures/vit_tiny/curve_similarity.pdf",
-                 "results/embeddings/vit_tiny/copier.h5", "results/encoders/vit_tiny/training.json"]:
+    for path in [
+        "results/fingerprint/table1.md",
+        "results/figures/vit_tiny/ct_curves.png",
+        "results/figures/fingerprint_confusion.pdf",
+        "results/figures/fingerprint_open_set.png",
+        "results/figures/vit_tiny/ct_settings.png",
+        "results/figures/sample_grid.pdf",
+        "results/ct_variants/bai_code/vit_tiny/copier.csv",
+        "results/segmenter/quality.json",
+        "results/imagesets/fg_noise.h5",
+        "results/figures/vit_tiny/ct_curves.pdf",
+        "results/figures/vit_tiny/curve_similarity.pdf",
+        "results/embeddings/vit_tiny/copier.h5",
+        "results/encoders/vit_tiny/training.json",
+    ]:
         assert (workdir / path).stat().st_size > 0, path
     assert not list(workdir.glob("results/**/*.tmp"))
     table = pd.read_csv(workdir / "results/fingerprint/table1.csv", comment="#")
@@ -109,12 +139,22 @@ def test_nothing_to_do_after_a_run_and_an_edit_reruns_only_downstream(finished_r
     assert job_outputs(dry.stdout) == AFTER_EDITING_KDE_01
 
 
-@pytest.mark.parametrize("edit, message", [
-    (lambda c: c["ct"].update(cellz=3), r"config error at ct: Additional properties .*'cellz'"),
-    (lambda c: c["generators"]["kde_0.1"].update(bandwidth="wide"), r"config error at generators.kde_0.1.bandwidth: 'wide' is not of type 'number'"),
-    (lambda c: c["encoders"].update(clip={"kind": "open_clip", "name": "ViT-B-32", "weights": "/no/such/file.pt"}),
-     r"config error at encoders.clip.weights: file /no/such/file.pt not found"),
-])
+@pytest.mark.parametrize(
+    "edit, message",
+    [
+        (lambda c: c["ct"].update(cellz=3), r"config error at ct: Additional properties .*'cellz'"),
+        (
+            lambda c: c["generators"]["kde_0.1"].update(bandwidth="wide"),
+            r"config error at generators.kde_0.1.bandwidth: 'wide' is not of type 'number'",
+        ),
+        (
+            lambda c: c["encoders"].update(
+                clip={"kind": "open_clip", "name": "ViT-B-32", "weights": "/no/such/file.pt"}
+            ),
+            r"config error at encoders.clip.weights: file or folder /no/such/file.pt not found; fix the path",
+        ),
+    ],
+)
 def test_bad_config_stops_before_any_job_with_one_line(tmp_path, edit, message):
     cfg = yaml.safe_load(TINY.read_text())
     edit(cfg)
@@ -132,25 +172,86 @@ def test_html_report_gathers_figures_with_captions(finished_run):
     result = snakemake(workdir, config, "--report", str(workdir / "report.html"))
     assert result.returncode == 0, result.stderr[-2000:]
     html = (workdir / "report.html").read_text(errors="replace")
-    for caption in ("C_T-layer curves of every generator", "Table 1 of Bai et al.", "Confusion matrices",
-                    "Open-set rejection", "Checkpoint heatmap", "Paper figure 5 analog", "Paper figure 4 analog"):
+    for caption in (
+        "C_T-layer curves of every generator",
+        "Table 1 of Bai et al.",
+        "Confusion matrices",
+        "Open-set rejection",
+        "Checkpoint heatmap",
+        "Paper figure 5 analog",
+        "Paper figure 4 analog",
+    ):
         assert caption in html, caption
 
 
-@pytest.mark.parametrize("name, jobs", [
-    ("paper_table1", {"train_zoo_model": 12, "sample_shard": 18, "fingerprint_curves": 18,
-                      "fingerprint_classifier": 3, "fetch_classifier_weights": 2, "fetch_encoder_weights": 1}),
-    ("cifar10_zoo", {"train_zoo_model": 15, "sample_shard": 42, "fingerprint_curves": 43,
-                     "fingerprint_classifier": 1}),
-    ("cifar10_augment", {"sample_generator": 6, "train_segmenter": 1, "ct_curve": 6, "ct_reference_variant": 1,
-                         "figure_ct_settings": 1, "figure_sample_grid": 1}),
-    ("cifar10_cpu", {"train_zoo_model": 6, "sample_shard": 12, "sample_generator": 22, "embed": 24, "ct_curve": 22,
-                     "fingerprint_curves": 22, "train_segmenter": 1, "claims": 1, "publish_results": 1}),
-    ("cifar10_gpu", {"train_zoo_model": 12, "sample_shard": 24, "embed": 2 * 36, "ct_curve": 2 * 34, "claims": 2,
-                     "copies_validation": 2, "fetch_encoder_weights": 1, "publish_results": 0}),
-    ("invmm_duplicates", {"train_zoo_model": 1, "invmm_shard": 4, "invmm_table": 1, "figure_invmm": 1,
-                          "ct_curve": 1, "fingerprint_table": 0}),
-])
+@pytest.mark.parametrize(
+    "name, jobs",
+    [
+        (
+            "paper_table1",
+            {
+                "train_zoo_model": 12,
+                "sample_shard": 18,
+                "ct_curve": 18,
+                "fingerprint_classifier": 3,
+                "fetch_classifier_weights": 2,
+                "fetch_encoder_weights": 1,
+            },
+        ),
+        (
+            "cifar10_zoo",
+            {"train_zoo_model": 15, "sample_shard": 42, "ct_curve": 43, "fingerprint_classifier": 1},
+        ),
+        (
+            "cifar10_augment",
+            {
+                "sample_generator": 6,
+                "train_segmenter": 1,
+                "ct_curve": 6,
+                "ct_reference": 1,
+                "figure_ct_settings": 1,
+                "figure_sample_grid": 1,
+            },
+        ),
+        (
+            "cifar10_cpu",
+            {
+                "train_zoo_model": 6,
+                "sample_shard": 12,
+                "sample_generator": 22,
+                "embed": 24,
+                "ct_curve": 22,
+                "train_segmenter": 1,
+                "claims": 1,
+                "publish_results": 1,
+            },
+        ),
+        (
+            "cifar10_gpu",
+            {
+                "train_zoo_model": 12,
+                "sample_shard": 24,
+                "embed": 2 * 36,
+                "ct_curve": 2 * 34,
+                "claims": 2,
+                "copies_validation": 2,
+                "fetch_encoder_weights": 1,
+                "publish_results": 0,
+            },
+        ),
+        (
+            "invmm_duplicates",
+            {
+                "train_zoo_model": 1,
+                "invmm_shard": 4,
+                "invmm_table": 1,
+                "figure_invmm": 1,
+                "ct_curve": 1,
+                "fingerprint_table": 0,
+            },
+        ),
+    ],
+)
 def test_shipped_gpu_configs_plan_their_dag(tmp_path, name, jobs):
     """The GPU configs validate and plan the expected jobs (data swapped for digits, assets for stand-ins)."""
     cfg = yaml.safe_load((TINY.parents[2] / "configs" / f"{name}.yaml").read_text())

@@ -33,15 +33,19 @@ def cluster(tmp_path_factory):
 def site_profile(tmp_path):
     """The repository's SLURM profile with only its marked site-specific lines filled in for the test cluster."""
     text = (REPO / "profiles/slurm/config.yaml").read_text()
-    gpu_rules = [rule for rule, resources in yaml.safe_load(text)["set-resources"].items()
-                 if resources.get("slurm_partition") == "YOUR_GPU_PARTITION"]
+    gpu_rules = [
+        rule
+        for rule, resources in yaml.safe_load(text)["set-resources"].items()
+        if resources.get("slurm_partition") == "YOUR_GPU_PARTITION"
+    ]
     text = text.replace('  slurm_account: "YOUR_ACCOUNT"', "").replace("YOUR_CPU_PARTITION", "debug")
     text = text.replace("YOUR_GPU_PARTITION", "debug")
     profile = yaml.safe_load(text)
     for rule in gpu_rules:
         profile["set-resources"][rule]["gpu"] = 0  # the test node has no GPU gres
-    profile.update({"slurm-no-account": True, "slurm-status-command": "squeue",
-                    "slurm-init-seconds-before-status-checks": 2})
+    profile.update(
+        {"slurm-no-account": True, "slurm-status-command": "squeue", "slurm-init-seconds-before-status-checks": 2}
+    )
     folder = tmp_path / "profile"
     folder.mkdir()
     (folder / "config.yaml").write_text(yaml.safe_dump(profile))
@@ -79,9 +83,15 @@ def test_every_gpu_rule_is_sent_to_the_gpu_partition():
     import re
 
     text = "\n".join(path.read_text() for path in sorted((REPO / "rules").glob("*.smk")))
-    gpu_rules = {name for name, body in re.findall(r"^rule (\w+):\n((?:[ \t].*\n|\n)*)", text, re.MULTILINE)
-                 if re.search(r"^\s+gpu=1,", body, re.MULTILINE)}
+    gpu_rules = {
+        name
+        for name, body in re.findall(r"^rule (\w+):\n((?:[ \t].*\n|\n)*)", text, re.MULTILINE)
+        if re.search(r"^\s+gpu=1,", body, re.MULTILINE)
+    }
     profile = yaml.safe_load((REPO / "profiles/slurm/config.yaml").read_text())
-    on_gpu_partition = {rule for rule, resources in profile["set-resources"].items()
-                        if resources.get("slurm_partition") == "YOUR_GPU_PARTITION"}
+    on_gpu_partition = {
+        rule
+        for rule, resources in profile["set-resources"].items()
+        if resources.get("slurm_partition") == "YOUR_GPU_PARTITION"
+    }
     assert gpu_rules and gpu_rules == on_gpu_partition

@@ -1,11 +1,17 @@
-"""Snakemake adapter: the claims table of one encoder."""
-import sys
+"""Snakemake adapter: the claims table: every claim of the paper with a computed verdict, under every C_T setting."""
 
-sys.path.insert(0, snakemake.scriptdir + "/..")  # the repo's memprint/, also inside --software-deployment-method conda
+from memprint.runtime import job
+from memprint.stages.claims import claims
 
-from memprint.stages import claims, start_log
-
-start_log(snakemake.log[0])
-claims(snakemake.params.curve_files, snakemake.params.specs, snakemake.params.architectures, snakemake.params.baseline,
-       snakemake.params.fingerprint_files, snakemake.input.statistics or None, snakemake.params.seed,
-       snakemake.output.csv, snakemake.output.markdown)
+job(snakemake)
+claims(
+    snakemake.params.curve_files,
+    snakemake.params.specs,
+    snakemake.params.architectures,
+    snakemake.params.baseline,
+    snakemake.params.fingerprint_files,
+    snakemake.input.statistics or None,
+    snakemake.params.seed,
+    snakemake.output.csv,
+    snakemake.output.markdown,
+)

@@ -1,12 +1,34 @@
-"""Snakemake adapter: the C_T-layer curves of one generator, one per C_T setting."""
-import sys
+"""Snakemake adapter: one generator's C_T-layer curves (every C_T setting), its per-sample copies and the curves
+of its fingerprint protocol sets."""
 
-sys.path.insert(0, snakemake.scriptdir + "/..")  # the repo's memprint/, also inside --software-deployment-method conda
+from memprint.runtime import job
+from memprint.stages.ct import ct_curve
+from memprint.stages.fingerprint import fingerprint_curves
 
-from memprint.stages import ct_curve, start_log
-
-start_log(snakemake.log[0])
-ct_curve(list(snakemake.input.references), snakemake.input.train, snakemake.input.generated,
-         list(snakemake.output.curves), list(snakemake.output.replicates), snakemake.params.generator,
-         snakemake.params.intervals, snakemake.config.get("runtime", {}).get("device", "auto"),
-         snakemake.output.copies, snakemake.params.copy_threshold)
+run = job(snakemake)
+references, params = list(snakemake.input.references), snakemake.params
+ct_curve(
+    references,
+    snakemake.input.train,
+    snakemake.input.generated,
+    list(snakemake.output.curves),
+    list(snakemake.output.replicates),
+    params.generator,
+    params.intervals,
+    run.device,
+    snakemake.output.copies,
+    params.copy_threshold,
+)
+if snakemake.output.fingerprints:
+    fingerprint_curves(
+        references,
+        snakemake.input.train,
+        snakemake.input.generated,
+        params.encoder,
+        params.generator,
+        params.architecture,
+        params.run,
+        params.protocol,
+        list(snakemake.output.fingerprints),
+        run.device,
+    )

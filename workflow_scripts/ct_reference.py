@@ -1,14 +1,9 @@
-"""Snakemake adapter: the per-layer C_T reference (cells and test distances)."""
-import sys
+"""Snakemake adapter: the C_T reference fit on T and P, once per C_T setting."""
 
-sys.path.insert(0, snakemake.scriptdir + "/..")  # the repo's memprint/, also inside --software-deployment-method conda
+from memprint.runtime import job
+from memprint.stages.ct import fit_ct_references
 
-import torch
-
-from memprint.ct import CTSettings
-from memprint.stages import fit_ct_reference, start_log
-
-start_log(snakemake.log[0])
-torch.set_num_threads(snakemake.threads)
-fit_ct_reference(snakemake.input.train, snakemake.input.test, CTSettings(**snakemake.params.ct), snakemake.output[0],
-                 snakemake.config.get("runtime", {}).get("device", "auto"))
+run = job(snakemake)
+fit_ct_references(
+    snakemake.input.train, snakemake.input.test, snakemake.params.settings, snakemake.params.outputs, run.device
+)

@@ -1,9 +1,7 @@
-"""Snakemake adapter: download a torchvision classifier baseline's pretrained weights (a local rule)."""
-import sys
+"""Snakemake adapter: a torchvision classifier's pretrained weights (a local rule)."""
 
-sys.path.insert(0, snakemake.scriptdir + "/..")  # the repo's memprint/, also inside --software-deployment-method conda
+from memprint.runtime import job
+from memprint.stages.fingerprint import fetch_classifier_weights
 
-from memprint.stages import fetch_classifier_weights, start_log
-
-start_log(snakemake.log[0])
+job(snakemake)
 fetch_classifier_weights(snakemake.params.spec, snakemake.output[0])

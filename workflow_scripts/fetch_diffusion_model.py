@@ -1,9 +1,7 @@
-"""Snakemake adapter: download a hub diffusion model to a local folder (a localrule: needs the network)."""
-import sys
+"""Snakemake adapter: a hub diffusion model saved to a local folder (a local rule)."""
 
-sys.path.insert(0, snakemake.scriptdir + "/..")  # the repo's memprint/, also inside --software-deployment-method conda
+from memprint.runtime import job
+from memprint.stages.generators import fetch_diffusion_model
 
-from memprint.stages import fetch_diffusion_model, start_log
-
-start_log(snakemake.log[0])
+job(snakemake)
 fetch_diffusion_model(snakemake.params.model, snakemake.output[0])

@@ -1,9 +1,7 @@
-"""Snakemake adapter: download pretrained encoder weights (a local rule)."""
-import sys
+"""Snakemake adapter: an encoder's pretrained weights (a local rule)."""
 
-sys.path.insert(0, snakemake.scriptdir + "/..")  # the repo's memprint/, also inside --software-deployment-method conda
+from memprint.runtime import job
+from memprint.stages.encoders import fetch_encoder_weights
 
-from memprint.stages import fetch_encoder_weights, start_log
-
-start_log(snakemake.log[0])
+job(snakemake)
 fetch_encoder_weights(snakemake.params.spec, snakemake.output.weights)

@@ -1,9 +1,7 @@
-"""Snakemake adapter: the C_T-layer curves figure."""
-import sys
+"""Snakemake adapter: the C_T-layer curves of every generator."""
 
-sys.path.insert(0, snakemake.scriptdir + "/..")  # the repo's memprint/, also inside --software-deployment-method conda
+from memprint.runtime import job
+from memprint.stages.figures import figure_ct_curves
 
-from memprint.stages import figure_ct_curves, start_log
-
-start_log(snakemake.log[0])
-figure_ct_curves(list(snakemake.input.curves), snakemake.wildcards.encoder, snakemake.output.png, snakemake.output.pdf)
+job(snakemake)
+figure_ct_curves(snakemake.params.curves, snakemake.params.encoder, snakemake.output.png, snakemake.output.pdf)

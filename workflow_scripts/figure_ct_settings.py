@@ -1,10 +1,7 @@
-"""Snakemake adapter: C_T-layer curves under every configured C_T setting, side by side."""
-import sys
+"""Snakemake adapter: the C_T-layer curves under each C_T setting, side by side."""
 
-sys.path.insert(0, snakemake.scriptdir + "/..")  # the repo's memprint/, also inside --software-deployment-method conda
+from memprint.runtime import job
+from memprint.stages.figures import figure_ct_settings
 
-from memprint.stages import figure_ct_settings, start_log
-
-start_log(snakemake.log[0])
-figure_ct_settings({"ct": list(snakemake.input.curves), **snakemake.params.variant_files}, snakemake.wildcards.encoder,
-                   snakemake.output.png, snakemake.output.pdf)
+job(snakemake)
+figure_ct_settings(snakemake.params.curves, snakemake.params.encoder, snakemake.output.png, snakemake.output.pdf)

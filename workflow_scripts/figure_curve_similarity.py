@@ -1,10 +1,14 @@
-"""Snakemake adapter: the checkpoint heatmap (cosine similarity between generators' curves)."""
-import sys
+"""Snakemake adapter: cosine similarity between the generators' curves (paper figure 6b)."""
 
-sys.path.insert(0, snakemake.scriptdir + "/..")  # the repo's memprint/, also inside --software-deployment-method conda
+from memprint.runtime import job
+from memprint.stages.figures import figure_curve_similarity
 
-from memprint.stages import figure_curve_similarity, start_log
-
-start_log(snakemake.log[0])
-figure_curve_similarity(list(snakemake.input.curves), snakemake.wildcards.encoder, snakemake.params.architectures,
-                        snakemake.output.png, snakemake.output.pdf, snakemake.output.statistic)
+job(snakemake)
+figure_curve_similarity(
+    snakemake.params.curves,
+    snakemake.params.encoder,
+    snakemake.params.architectures,
+    snakemake.output.png,
+    snakemake.output.pdf,
+    snakemake.output.statistic,
+)

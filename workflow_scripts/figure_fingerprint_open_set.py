@@ -1,9 +1,7 @@
-"""Snakemake adapter: the open-set rejection ROC."""
-import sys
+"""Snakemake adapter: the open-set ROC of fingerprint matching."""
 
-sys.path.insert(0, snakemake.scriptdir + "/..")  # the repo's memprint/, also inside --software-deployment-method conda
+from memprint.runtime import job
+from memprint.stages.figures import figure_fingerprint_open_set
 
-from memprint.stages import figure_fingerprint_open_set, start_log
-
-start_log(snakemake.log[0])
+job(snakemake)
 figure_fingerprint_open_set(snakemake.input[0], snakemake.output.png, snakemake.output.pdf)

@@ -1,9 +1,7 @@
 """Snakemake adapter: the most and least memorized images by InvMM score."""
-import sys
 
-sys.path.insert(0, snakemake.scriptdir + "/..")  # the repo's memprint/, also inside --software-deployment-method conda
+from memprint.runtime import job
+from memprint.stages.invmm import figure_invmm
 
-from memprint.stages import figure_invmm, start_log
-
-start_log(snakemake.log[0])
+job(snakemake)
 figure_invmm(snakemake.input.table, snakemake.input.images, snakemake.output.png, snakemake.output.pdf)

@@ -1,16 +1,17 @@
-"""Snakemake adapter: one classifier baseline (train on references, majority vote per target set)."""
-import sys
+"""Snakemake adapter: a classifier baseline of fingerprinting."""
 
-sys.path.insert(0, snakemake.scriptdir + "/..")  # the repo's memprint/, also inside --software-deployment-method conda
+from memprint.runtime import job
+from memprint.stages.fingerprint import fingerprint_classifier
 
-import torch
-
-from memprint.stages import fingerprint_classifier, start_log
-
-start_log(snakemake.log[0])
-torch.set_num_threads(snakemake.threads)
-names = list(snakemake.params.architectures)
-fingerprint_classifier(snakemake.wildcards.classifier, snakemake.params.spec, dict(zip(names, snakemake.input.imagesets)),
-                       snakemake.params.architectures, snakemake.params.runs, snakemake.params.protocol,
-                       snakemake.output[0], snakemake.input.weights or None,
-                       snakemake.config.get("runtime", {}).get("device", "auto"))
+run = job(snakemake)
+fingerprint_classifier(
+    snakemake.params.name,
+    snakemake.params.spec,
+    snakemake.params.imagesets,
+    snakemake.params.architectures,
+    snakemake.params.runs,
+    snakemake.params.protocol,
+    snakemake.output[0],
+    snakemake.input.weights or None,
+    run.device,
+)

@@ -1,14 +1,15 @@
-"""Snakemake adapter: the generator summary table (training time, sampling speed, FID)."""
-import sys
+"""Snakemake adapter: every generator's kind, weights, training time, sampling speed and FID."""
 
-sys.path.insert(0, snakemake.scriptdir + "/..")  # the repo's memprint/, also inside --software-deployment-method conda
+from memprint.runtime import job
+from memprint.stages.generators import generator_summary
 
-import torch
-
-from memprint.stages import generator_summary, start_log
-
-start_log(snakemake.log[0])
-torch.set_num_threads(snakemake.threads)
-generator_summary(snakemake.params.specs, list(snakemake.input.imagesets), snakemake.input.test,
-                  list(snakemake.input.training), snakemake.params.inception, snakemake.output[0],
-                  snakemake.config.get("runtime", {}).get("device", "auto"))
+run = job(snakemake)
+generator_summary(
+    snakemake.params.specs,
+    snakemake.params.imagesets,
+    snakemake.input.test,
+    snakemake.params.training,
+    snakemake.params.inception,
+    snakemake.output[0],
+    run.device,
+)

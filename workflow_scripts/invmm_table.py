@@ -1,9 +1,7 @@
-"""Snakemake adapter: gather one diffusion model's InvMM shards."""
-import sys
+"""Snakemake adapter: one diffusion generator's InvMM scores, gathered."""
 
-sys.path.insert(0, snakemake.scriptdir + "/..")  # the repo's memprint/, also inside --software-deployment-method conda
+from memprint.runtime import job
+from memprint.stages.invmm import invmm_table
 
-from memprint.stages import invmm_table, start_log
-
-start_log(snakemake.log[0])
+job(snakemake)
 invmm_table(list(snakemake.input), snakemake.output[0])

@@ -1,9 +1,7 @@
-"""Snakemake adapter: the training and test image sets."""
-import sys
+"""Snakemake adapter: the training set T, the test set P and the held-out images."""
 
-sys.path.insert(0, snakemake.scriptdir + "/..")  # the repo's memprint/, also inside --software-deployment-method conda
+from memprint.runtime import job
+from memprint.stages.data import make_data
 
-from memprint.stages import make_data, start_log
-
-start_log(snakemake.log[0])
+job(snakemake)
 make_data(snakemake.params.data, snakemake.output.train, snakemake.output.test, snakemake.output.get("heldout"))

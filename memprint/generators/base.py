@@ -1,0 +1,116 @@
+"""The generator-kind registry's base class: what a kind needs from the pipeline and how it makes its images.
+
+A kind is one subclass of ``GeneratorKind`` (registered under its ``kind``) plus one schema block,
+``$defs/generator_kinds/<kind>`` in ``schemas/config.schema.yaml`` (or the class's ``schema`` for a kind
+defined outside memprint, loaded through the config's ``plugins:``). The rules, the config loader, the CLI
+and the generator summary ask the registry, never the kind's name.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import ClassVar
+
+import numpy as np
+
+from memprint import MemprintError
+from memprint.io import ImageSet
+
+PIPELINE_INPUTS = ("train", "source", "segmenter")
+
+
+@dataclass(frozen=True)
+class WeightsSource:
+    """Where a sharded kind's weights come from: a ``file`` (or folder) of the config, a ``hub`` id (fetched
+    once by a local rule) or a zoo checkpoint ``trained`` by the pipeline (``fields``: model, seed, epoch)."""
+
+    origin: str
+    value: str | dict
+
+
+class GeneratorKind:
+    """One kind of generator. Class attributes declare what the pipeline must provide:
+
+    * ``needs``: pipeline image sets and models among ``train`` (T), ``source`` (the set a pathological kind
+      alters) and ``segmenter``;
+    * ``sharded``: sampled by many seeded ``sample_shard`` jobs (a trained network) and gathered, else made by
+      one ``sample`` call;
+    * ``diffusion``: a sampler InvMM can invert;
+    * ``models_data``: a model of the data (trained or fitted), not a copy or an alteration of real images: the
+      "real generated samples" of the paper's claims;
+    * ``files``: config keys naming files or folders that must exist before any job runs.
+    """
+
+    kinds: ClassVar[dict[str, type[GeneratorKind]]] = {}
+    kind: ClassVar[str] = ""
+    schema: ClassVar[dict | None] = None
+    needs: ClassVar[tuple[str, ...]] = ("train",)
+    sharded: ClassVar[bool] = False
+    diffusion: ClassVar[bool] = False
+    models_data: ClassVar[bool] = False
+    files: ClassVar[tuple[str, ...]] = ()
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        if cls.kind:
+            unknown = set(cls.needs) - set(PIPELINE_INPUTS)
+            if unknown:
+                raise TypeError(f"generator kind {cls.kind}: needs {sorted(unknown)}; choose from {PIPELINE_INPUTS}")
+            GeneratorKind.kinds[cls.kind] = cls
+
+    def __init__(self, name: str, spec: dict):
+        self.name, self.spec = name, spec
+
+    @property
+    def samples(self) -> int | None:
+        return self.spec.get("samples")
+
+    @property
+    def seed(self) -> int:
+        return int(self.spec.get("seed", 0))
+
+    @property
+    def architecture(self) -> str:
+        """Label for fingerprint accuracy."""
+        return self.spec.get("architecture", self.kind)
+
+    @property
+    def run(self) -> str:
+        """The training run it comes from: leave-one-model-out removes the whole run."""
+        return self.spec.get("run", self.name)
+
+    def check(self, config: dict) -> None:
+        """Checks that can run before any job (beyond the schema); raise MemprintError with the fix."""
+
+    def sample(self, train: ImageSet | None, source: ImageSet | None = None, segment=None) -> ImageSet:
+        """Fit on ``train`` (or alter ``source``) and draw ``samples`` images; ``segment(images, labels)`` gives
+        binary foreground masks. Sharded kinds are sampled by ``sample_shard`` instead."""
+        raise MemprintError(f"generator {self.name}: {self.kind} models are sampled in shards")
+
+    def image_set(
+        self, images: np.ndarray, labels: np.ndarray, train: ImageSet | None, made_from: np.ndarray | None = None
+    ) -> ImageSet:
+        """The samples with their ids and provenance; ``made_from``: ids of the real images they were made from,
+        the ground truth of copying."""
+        ids = np.array([f"{self.name}/{i}" for i in range(len(images))], dtype=object)
+        attrs = {
+            "source": f"generator:{self.kind}",
+            "generator": self.name,
+            "generator_spec": self.spec,
+            "seed": self.seed,
+        }
+        if train is not None:
+            attrs["train_sha256"] = train.content_hash()
+        if made_from is not None:
+            attrs["made_from_ids"] = [str(i) for i in made_from]
+        return ImageSet(images, labels, ids, attrs)
+
+
+def generator(name: str, spec: dict) -> GeneratorKind:
+    """The registered kind of config entry ``spec``, bound to its name."""
+    cls = GeneratorKind.kinds.get(spec.get("kind"))
+    if cls is None:
+        raise MemprintError(
+            f"generator {name}: unknown kind {spec.get('kind')!r}; use one of {sorted(GeneratorKind.kinds)}"
+        )
+    return cls(name, spec)

@@ -1,0 +1,98 @@
+"""Generator networks given by the user: an importable ``class_path`` with constructor ``arguments`` and a
+``checkpoint`` (a state dict, or a dict holding one under ``state_key``), or a TorchScript ``file``. ``method``
+names what maps latents to images (``forward``, or ``decode`` for a VAE); ``latent_shape`` the noise;
+``output_shape`` (C, H, W) reshapes flat outputs."""
+
+from __future__ import annotations
+
+import importlib
+from pathlib import Path
+
+import numpy as np
+
+from memprint import MemprintError
+from memprint.generators.shards import ShardedKind, draw_latents, to_uint8_nhwc
+from memprint.io import sha256_file
+from memprint.runtime import bf16_autocast
+
+
+def import_class(path: str):
+    module_name, _, class_name = path.rpartition(".")
+    try:
+        return getattr(importlib.import_module(module_name), class_name)
+    except (ImportError, AttributeError, ValueError) as err:
+        raise MemprintError(
+            f"class_path {path!r} could not be imported ({err}); give module.ClassName of a class on the Python path"
+        ) from err
+
+
+def load_module(spec: dict, weights: str) -> tuple:
+    """The network of a ``module`` or ``torchscript`` generator, in eval mode, and where its weights came from."""
+    import torch
+
+    path = Path(weights)
+    if not path.is_file():
+        raise MemprintError(f"generator weights {path}: file not found; give an existing checkpoint path")
+    identity = {"weights": str(path), "weights_sha256": sha256_file(path)}
+    if spec["kind"] == "torchscript":
+        try:
+            return torch.jit.load(str(path), map_location="cpu").eval(), identity
+        except RuntimeError as err:
+            raise MemprintError(f"{path}: not a TorchScript file ({err}); save it with torch.jit.save") from err
+    network = import_class(spec["class_path"])(**spec.get("arguments", {}))
+    state = torch.load(path, map_location="cpu", weights_only=True)
+    if spec.get("state_key"):
+        state = state[spec["state_key"]]
+    try:
+        network.load_state_dict(state)
+    except RuntimeError as err:
+        raise MemprintError(
+            f"{path} does not fit {spec['class_path']}({spec.get('arguments', {})}): "
+            f"{str(err).splitlines()[0]}; check class_path and arguments"
+        ) from err
+    return network.eval(), {**identity, "class_path": spec["class_path"]}
+
+
+def sample_module(network, spec: dict, generators: list, device, batch_size: int) -> np.ndarray:
+    """Latents N(0, I) through ``network.<method>``, reshaped to ``output_shape`` and mapped from ``output_range``."""
+    network = network.to(device)
+    forward = getattr(network, spec.get("method", "forward"))
+    low, high = spec.get("output_range", [-1.0, 1.0])
+    out = []
+    for start in range(0, len(generators), batch_size):
+        z = draw_latents(generators[start : start + batch_size], tuple(spec["latent_shape"])).to(device)
+        with bf16_autocast(device):
+            x = forward(z).float()
+        if spec.get("output_shape"):
+            x = x.reshape((len(z), *tuple(spec["output_shape"])))
+        if x.ndim != 4 or x.shape[1] not in (1, 3):
+            raise MemprintError(
+                f"generator output has shape {tuple(x.shape)}, not (N, 1 or 3, H, W); set output_shape: [C, H, W]"
+            )
+        out.append(to_uint8_nhwc(x, low, high))
+    return np.concatenate(out)
+
+
+class Module(ShardedKind):
+    kind = "module"
+    weights_key = "checkpoint"
+    files = ("checkpoint",)
+
+    def check(self, config: dict) -> None:
+        try:
+            import_class(self.spec["class_path"])
+        except MemprintError as err:
+            raise MemprintError(f"config error at generators.{self.name}.class_path: {err}") from None
+
+    def draw(self, generators, device, batch_size, weights):
+        network, identity = load_module(self.spec, weights)
+        return sample_module(network, self.spec, generators, device, batch_size), identity
+
+
+class TorchScript(Module):
+    kind = "torchscript"
+    weights_key = "file"
+    files = ("file",)
+
+    def check(self, config: dict) -> None:
+        pass

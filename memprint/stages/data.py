@@ -1,0 +1,59 @@
+"""The training set T, the test set P and the held-out real images, as image-set files."""
+
+from __future__ import annotations
+
+import logging
+
+import numpy as np
+
+from memprint import MemprintError, datasets
+from memprint.io import write_imageset
+
+log = logging.getLogger(__name__)
+
+
+def make_data(data: dict, train_out: str, test_out: str, heldout_out: str | None = None) -> None:
+    """The training set T, the test set P and (``data.heldout``) real images in neither: seeded, stratified."""
+    source, seed = data["source"], data["seed"]
+    limits = {}
+    if source == "digits":
+        train, test = datasets.digits_split(data["test_fraction"], seed)
+    elif source == "cifar10":
+        cfg = data["cifar10"]
+        root = cfg.get("root", "results/downloads")
+        train, test = (
+            datasets.cifar10("train", cfg.get("train_npz"), root),
+            datasets.cifar10("test", cfg.get("test_npz"), root),
+        )
+        limits = {"train": cfg.get("train_limit"), "test": cfg.get("test_limit")}
+    elif source == "folder":
+        train, test = datasets.load_folder(data["folder"]["train"]), datasets.load_folder(data["folder"]["test"])
+    else:
+        raise MemprintError(f"data.source {source!r} is unknown; use digits, cifar10 or folder")
+    train = datasets.limited(train, limits.get("train"), seed, f"data.{source}.train_limit")
+    test_source, test = test, datasets.limited(test, limits.get("test"), seed + 1, f"data.{source}.test_limit")
+    if data.get("duplicates"):
+        train = datasets.with_duplicates(train, **data["duplicates"])
+    heldout = None
+    if heldout_out:
+        in_test = set(test.image_ids.tolist())
+        rest = np.flatnonzero([i not in in_test for i in test_source.image_ids.tolist()])
+        if len(rest) < data["heldout"]:
+            raise MemprintError(
+                f"data.heldout: {data['heldout']} images asked for, the test source has {len(rest)} "
+                f"left after P; lower data.heldout or set data.{source}.test_limit"
+            )
+        rows = datasets.stratified_indices(test_source.labels[rest], data["heldout"], seed + 2, "data.heldout")
+        heldout = datasets.subset(test_source, rest[rows], f"class-stratified, seed {seed + 2}, in neither T nor P")
+        heldout.attrs["split"] = "heldout"
+    write_imageset(train_out, train)
+    write_imageset(test_out, test)
+    if heldout is not None:
+        write_imageset(heldout_out, heldout)
+    log.info(
+        "train: %d images %s, test: %d images, held out: %d",
+        len(train),
+        train.images.shape[1:],
+        len(test),
+        0 if heldout is None else len(heldout),
+    )

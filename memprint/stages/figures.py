@@ -1,0 +1,128 @@
+"""Figure stages, one per figure: C_T-layer curves, curves under each C_T setting, curve similarity, a sample
+grid, and the fingerprint confusion matrices and open-set ROC. Every figure's footnote names its weights."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from memprint import MemprintError
+from memprint.io import read_csv, read_csv_provenance, read_imageset, write_csv
+
+
+def _curves_with_provenance(curve_files: dict[str, str]) -> tuple[pd.DataFrame, str]:
+    """Generator -> curve file, as one table, and the footnote its provenance gives."""
+    frames = [read_csv(path).assign(generator=name) for name, path in curve_files.items()]
+    meta = read_csv_provenance(next(iter(curve_files.values())))
+    settings = meta.get("ct_settings", {})
+    footnote = (f"bands: {meta['interval']}; " if meta.get("interval") else "") + (
+        f"weights: {meta.get('weights_source')} (sha256 {str(meta.get('weights_sha256'))[:12]}); "
+        f"C_T cells={settings.get('cells')}, distance={settings.get('distance')}, pca={settings.get('pca_dim')}"
+    )
+    return pd.concat(frames, ignore_index=True), footnote
+
+
+def figure_ct_curves(curve_files: dict[str, str], encoder: str, png: str, pdf: str) -> None:
+    from memprint.plots import plot_ct_curves
+
+    curves, footnote = _curves_with_provenance(curve_files)
+    plot_ct_curves(curves, png, pdf, f"C_T-layer curves, encoder {encoder}", footnote)
+
+
+def figure_curve_similarity(
+    curve_files: dict[str, str], encoder: str, architectures: dict[str, str], png: str, pdf: str, statistic_out: str
+) -> None:
+    """Paper figure 6b: cosine similarity between every generator's (checkpoint's) curve, with the mean intra-
+    minus inter-architecture similarity and its 95% interval (also written to ``statistic_out``)."""
+    from memprint.fingerprint import intra_minus_inter, similarity_matrix
+    from memprint.plots import plot_similarity_heatmap
+
+    curves, footnote = _curves_with_provenance(curve_files)
+    similarity = similarity_matrix(curves)
+    seed = 0
+    try:
+        stat = intra_minus_inter(similarity, architectures, seed=seed)
+        headline = (
+            f"intra - inter architecture: {stat['intra_minus_inter']:.3f} [{stat['ci_low']:.3f}, {stat['ci_high']:.3f}]"
+        )
+    except MemprintError as err:
+        stat, headline = (
+            {"intra_minus_inter": None, "reason": str(err)},
+            "intra - inter: n/a (one generator per architecture)",
+        )
+    write_csv(
+        pd.DataFrame([{"encoder": encoder, **stat}]),
+        statistic_out,
+        {
+            "curve_files": curve_files,
+            "interval": "95% percentile bootstrap over generators (2000)",
+            "bootstrap_seed": seed,
+        },
+    )
+    plot_similarity_heatmap(
+        similarity,
+        png,
+        pdf,
+        f"C_T-layer curve cosine similarity (layers 1..L), {encoder}\n{headline}",
+        footnote,
+        architectures,
+    )
+
+
+def _fingerprint_footnote(path: str) -> str:
+    meta = read_csv_provenance(path)
+    return f"data: {path}; encoder weights: {meta.get('encoder_weights')}; protocol: {meta.get('protocol')}"
+
+
+def figure_fingerprint_confusion(matches_file: str, png: str, pdf: str) -> None:
+    """Confusion matrices of closed-set matching at the largest reference size, one panel per method."""
+    from memprint.plots import plot_confusion
+
+    matches = read_csv(matches_file)
+    closed = matches[matches["evaluation"] == "closed set"]
+    closed = closed[closed["set_size"] == closed["set_size"].max()]
+    closed = closed[closed["matching"].isin(["combined", "majority vote"])]
+    plot_confusion(
+        closed,
+        png,
+        pdf,
+        f"fingerprint confusion, {closed['set_size'].max()} reference images, all splits",
+        _fingerprint_footnote(matches_file),
+    )
+
+
+def figure_fingerprint_open_set(open_set_file: str, png: str, pdf: str) -> None:
+    """ROC of open-set rejection at the largest reference size."""
+    from memprint.plots import plot_open_set
+
+    curves = read_csv(open_set_file)
+    curves = curves[curves["set_size"] == curves["set_size"].max()]
+    plot_open_set(
+        curves,
+        png,
+        pdf,
+        f"open-set rejection, {curves['set_size'].max()} reference images",
+        f"{_fingerprint_footnote(open_set_file)}; known: the target's architecture in the database; unknown: removed",
+    )
+
+
+def figure_ct_settings(curve_files: dict[str, dict[str, str]], encoder: str, png: str, pdf: str) -> None:
+    """Paper figure 5 analog: the C_T-layer curves of all generators, one panel per C_T setting."""
+    from memprint.plots import plot_ct_panels
+
+    panels, footnote = {}, None
+    for name, files in curve_files.items():
+        curves, note = _curves_with_provenance(files)
+        footnote = footnote or note  # the weights (shared); each panel's title names its setting
+        settings = read_csv_provenance(next(iter(files.values()))).get("ct_settings", {})
+        panels[f"{name}: {settings.get('cells')} cells, PCA {settings.get('pca_dim')}, {settings.get('distance')}"] = (
+            curves
+        )
+    plot_ct_panels(panels, png, pdf, f"C_T-layer curves under each C_T setting, encoder {encoder}", footnote)
+
+
+def figure_sample_grid(imagesets: dict[str, str], png: str, pdf: str, shown: int = 8) -> None:
+    """Paper figure 4 analog: the first ``shown`` images of every generator, one row each."""
+    from memprint.plots import plot_image_rows
+
+    rows = {name: [(image, "") for image in read_imageset(path).images[:shown]] for name, path in imagesets.items()}
+    plot_image_rows(rows, png, pdf, "samples of every generator", f"image sets: {', '.join(imagesets.values())}")

@@ -19,87 +19,7 @@ from pathlib import Path
 import numpy as np
 
 from memprint import MemprintError, __version__
-
-
-def _load_matrix(path: str, layer: str | None) -> tuple[list[str], list[np.ndarray], dict]:
-    """A .npy (N, D) or (L, N, D) array, or a memprint embedding file (all layers, or ``layer``), and the
-    embedding file's identity (layer names, encoder weights) to check T, P and Q against each other."""
-    from memprint.io import read_embeddings
-
-    if path.endswith((".h5", ".hdf5")):
-        emb = read_embeddings(path, [layer] if layer else None)
-        identity = {
-            "layers": json.loads(emb.attrs["layer_names"]),
-            "weights": emb.attrs.get("weights_sha256"),
-            "encoder": emb.attrs.get("encoder_spec"),
-        }
-        return emb.layer_names, emb.layers, identity
-    if Path(path).is_dir():
-        raise MemprintError(f"{path}: a folder, not an embedding file; give an .npy array or a memprint .h5")
-    if not Path(path).exists():
-        raise MemprintError(f"{path}: file not found")
-    if not path.endswith(".npy"):
-        raise MemprintError(
-            f"{path}: not an .npy or .h5 file; save embeddings with np.save(path, array) (one "
-            "(N, D) or (L, N, D) array) or give a memprint embedding .h5"
-        )
-    try:
-        array = np.load(path, allow_pickle=False)
-    except (ValueError, OSError, EOFError) as err:
-        raise MemprintError(f"{path}: not a readable numeric .npy ({err}); rewrite it with np.save") from None
-    if array.dtype.kind not in "fiu":
-        raise MemprintError(f"{path}: holds {array.dtype} values, not numbers; save a float array")
-    if array.ndim == 2:
-        if layer is not None:
-            raise MemprintError(
-                f"--layer {layer}: {path} is one (N, D) layer; --layer picks from (L, N, D) arrays or .h5 files"
-            )
-        return ["0"], [array], {}
-    if array.ndim == 3:
-        if layer is None:
-            return [str(i) for i in range(len(array))], list(array), {}
-        if not layer.isdigit() or int(layer) >= len(array):
-            raise MemprintError(
-                f"--layer {layer}: {path} holds layers 0..{len(array) - 1}; give an index in that range"
-            )
-        return [layer], [array[int(layer)]], {}
-    raise MemprintError(f"{path}: expected an (N, D) or (L, N, D) array, got shape {array.shape}")
-
-
-def _check_rows(path: str, layer: str, matrix: np.ndarray, train_path: str, width: int) -> None:
-    """One layer of one input file: rows present, all finite, as wide as the training embeddings."""
-    where = f" (layer {layer})" if layer != "0" else ""
-    if len(matrix) == 0:
-        raise MemprintError(f"{path}{where}: no rows; give at least one embedding")
-    if not np.isfinite(matrix).all():
-        raise MemprintError(f"{path}{where}: contains NaN or infinite values; recompute or drop those rows")
-    if matrix.shape[1] != width:
-        raise MemprintError(
-            f"{path}{where}: {matrix.shape[1]} dimensions, {train_path} has {width}; embed all three sets with one "
-            "encoder"
-        )
-
-
-def _load_three(args) -> tuple[list[str], list, list, list]:
-    """T, P and Q, which must come from one encoder (same layers and weights) when they are embedding files."""
-    (names, train, t_id), (_, test, p_id), (_, generated, q_id) = (
-        _load_matrix(p, args.layer) for p in (args.train, args.test, args.generated)
-    )
-    if not (len(train) == len(test) == len(generated)):
-        raise MemprintError(
-            f"layer counts differ: {args.train} {len(train)}, {args.test} {len(test)}, {args.generated} "
-            f"{len(generated)}; embed the three sets with one encoder"
-        )
-    for path, layers in ((args.train, train), (args.test, test), (args.generated, generated)):
-        for name, (matrix, reference) in zip(names, zip(layers, train)):
-            _check_rows(path, name, matrix, args.train, reference.shape[1])
-    for what, path, identity in (("test", args.test, p_id), ("generated", args.generated, q_id)):
-        if t_id and identity and (identity["layers"] != t_id["layers"] or identity["weights"] != t_id["weights"]):
-            raise MemprintError(
-                f"{path} and {args.train} come from different encoders (layers or weights SHA-256 "
-                f"differ); embed the {what} set with the training set's encoder"
-            )
-    return names, train, test, generated
+from memprint.embedding_inputs import load_three
 
 
 def cmd_ct(args) -> dict:
@@ -113,7 +33,7 @@ def cmd_ct(args) -> dict:
         distance=args.distance,
         seed=args.seed,
     )
-    names, train, test, generated = _load_three(args)
+    names, train, test, generated = load_three(args.train, args.test, args.generated, args.layer)
     layers = []
     for name, t, p, q in zip(names, train, test, generated):
         result = LayerReference.fit(t, p, settings, layer=name).score(q, layer=name)
@@ -135,7 +55,7 @@ def cmd_copies(args) -> dict:
     settings = CTSettings(cells=args.cells, min_generated_per_cell=args.min_generated_per_cell, seed=args.seed)
     if not 0 < args.threshold < 1:
         raise MemprintError(f"--threshold {args.threshold}: a copy score percentile must be in (0, 1), e.g. 0.01")
-    names, train, test, generated = _load_three(args)
+    names, train, test, generated = load_three(args.train, args.test, args.generated, args.layer)
     ids = {
         p: (read_embeddings(p, [names[0]]).image_ids if p.endswith((".h5", ".hdf5")) else None)
         for p in (args.train, args.generated)

@@ -40,6 +40,54 @@ def ct_table(curve_files: dict[str, str], intervals: bool = True) -> str:
     return "\n".join(lines) + "\n"
 
 
+def copies_validation_table(path: str) -> str:
+    """The planted-copies validation per mix: the layer where the copy score finds the planted samples best (ROC
+    AUC), the copy rate there, and C_T of the mix at that layer and at the last one, with 95% intervals."""
+    from memprint.io import read_csv
+
+    table = read_csv(path)
+    last = table["layer"].max()
+    lines = [
+        "| mix | best layer (AUC) | copy rate there [95%] | planted found as copies | C_T there [95%] | "
+        "C_T at the last layer [95%] |",
+        "|---|---|---|---|---|---|",
+    ]
+    for mix, rows in table.groupby("mix", sort=False):
+        best = rows.loc[rows["auc"].idxmax()] if rows["auc"].notna().any() else rows.iloc[-1]
+        end = rows[rows["layer"] == last].iloc[0]
+        auc = f"{best.layer_name} ({best.auc:.3f})" if best.auc == best.auc else f"{best.layer_name} (n/a)"
+        found = f"{best.planted_flagged:.0%}" if best.planted_flagged == best.planted_flagged else "–"
+        lines.append(
+            f"| {mix} | {auc} | {best.copy_rate:.1%} [{best.ci_low:.1%}, {best.ci_high:.1%}] | {found} | "
+            f"{best.ct:.2f} [{best.ct_low:.2f}, {best.ct_high:.2f}] | "
+            f"{end.ct:.2f} [{end.ct_low:.2f}, {end.ct_high:.2f}] |"
+        )
+    return "\n".join(lines) + "\n"
+
+
+def copy_rates_table(path: str) -> str:
+    """Copy rate per generator at the patch embedding, the first block, the middle block and the last block."""
+    from memprint.io import read_csv
+
+    rates = read_csv(path)
+    layers = sorted(rates["layer"].unique())
+    shown = list(dict.fromkeys([layers[0], layers[min(1, len(layers) - 1)], layers[len(layers) // 2], layers[-1]]))
+    names = {r.layer: r.layer_name for r in rates.itertuples()}
+    lines = ["| generator | " + " | ".join(names[layer] for layer in shown) + " |", "|---" * (len(shown) + 1) + "|"]
+    for generator, rows in rates.groupby("generator", sort=False):
+        by_layer = rows.set_index("layer")
+        lines.append(
+            f"| {generator} | "
+            + " | ".join(
+                f"{by_layer.loc[layer, 'copy_rate']:.1%} [{by_layer.loc[layer, 'ci_low']:.1%}, "
+                f"{by_layer.loc[layer, 'ci_high']:.1%}]"
+                for layer in shown
+            )
+            + " |"
+        )
+    return "\n".join(lines) + "\n"
+
+
 def main(argv: list[str]) -> None:
     markdown, name, *files = argv
     if all(f.endswith(".csv") for f in files):

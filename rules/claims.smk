@@ -33,8 +33,11 @@ rule publish_results:
     input:
         list(published_files().values()),
         all_files(curve_tables()),
+        [path for _, path in copy_tables().values()],
     output:
-        files=[f"{PUBLISH}/{name}" for name in [*published_files(), *curve_tables()]] if PUBLISH else [],
+        files=(
+            [f"{PUBLISH}/{name}" for name in [*published_files(), *curve_tables(), *copy_tables()]] if PUBLISH else []
+        ),
         timings=f"{PUBLISH}/timings.md" if PUBLISH else [],
     log:
         "logs/publish_results.log",
@@ -48,6 +51,7 @@ rule publish_results:
     params:
         files=published_files(),
         curve_tables=curve_tables(),
+        copy_tables=copy_tables(),
         folder=PUBLISH,
     script:
         "../workflow_scripts/publish_results.py"

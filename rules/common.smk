@@ -217,6 +217,16 @@ def published_files():
     return files
 
 
+def copy_tables():
+    """Markdown summary in claims.publish -> [its kind, the copy finder's CSV it reads]."""
+    tables = {f"copy_rates_{e}.md": ["copy_rates", f"results/copies/{e}/rates.csv"] for e in ENCODERS}
+    if COPIES_VALIDATION:
+        tables |= {
+            f"copies_validation_{e}.md": ["copies_validation", f"results/copies/{e}/validation.csv"] for e in ENCODERS
+        }
+    return tables
+
+
 def curve_tables():
     """Markdown C_T table in claims.publish -> the curve files it shows (generator -> file)."""
     return {

@@ -10,14 +10,8 @@ from sklearn.cluster import KMeans
 from sklearn.neighbors import NearestNeighbors
 
 from memprint import MemprintError
-from memprint.ct import (
-    CTSettings,
-    LayerReference,
-    ct_layers,
-    ct_score,
-    mann_whitney_z,
-    nearest_distances,
-)
+from memprint.cells import mann_whitney_z, nearest_distances
+from memprint.ct import CTSettings, LayerReference, ct_layers, ct_score
 
 
 def meehan_reference_ct(train, test, generated, cells, seed, tau=None):
@@ -176,7 +170,7 @@ def test_state_round_trip_gives_identical_scores(data):
 def test_average_ranks_are_scipys_rankdata(rng):
     from scipy.stats import rankdata
 
-    from memprint.ct import average_ranks
+    from memprint.cells import average_ranks
 
     for size in (1, 2, 17, 500):
         ties = rng.integers(0, max(2, size // 3), size).astype(float)

@@ -10,4 +10,5 @@ publish_results(
     "results/benchmarks",
     snakemake.params.folder,
     snakemake.output.timings,
+    snakemake.params.copy_tables,
 )

@@ -66,14 +66,25 @@ def claims(
 
 
 def publish_results(
-    files: dict[str, str], curve_tables: dict[str, dict[str, str]], benchmark_folder: str, folder: str, summary_out: str
+    files: dict[str, str],
+    curve_tables: dict[str, dict[str, str]],
+    benchmark_folder: str,
+    folder: str,
+    summary_out: str,
+    copy_tables: dict[str, list[str]] | None = None,
 ) -> None:
     """Copy a run's tables and PNG figures to ``folder`` (committed documentation), write its C_T tables
     (``curve_tables``: file name -> generator -> curve file) and a timing table per stage: every job's benchmark
-    file under ``benchmark_folder``, summed per rule."""
+    file under ``benchmark_folder``, summed per rule; ``copy_tables``: file name -> [kind, CSV] Markdown summaries of
+    the copy finder (kind ``copy_rates`` or ``copies_validation``)."""
     import shutil
 
-    from memprint.docs import ct_table
+    from memprint.docs import copies_validation_table, copy_rates_table, ct_table
+
+    summaries = {"copy_rates": copy_rates_table, "copies_validation": copies_validation_table}
+    for name, (kind, path) in (copy_tables or {}).items():
+        with atomic_path(Path(folder) / name) as tmp:
+            Path(tmp).write_text(summaries[kind](path))
 
     for name, path in files.items():
         with atomic_path(Path(folder) / name) as tmp:

@@ -670,3 +670,26 @@ def test_a_reference_fit_on_other_training_embeddings_is_refused(tmp_path):
     load_ct_reference(str(tmp_path / "ref.h5"), read_embeddings(train))  # its own training embeddings: fine
     with pytest.raises(MemprintError, match=r"ref.h5 was fit on other training embeddings .*rerun the reference step"):
         load_ct_reference(str(tmp_path / "ref.h5"), read_embeddings(other))
+
+
+def test_a_fingerprint_set_too_small_for_every_cell_names_the_fingerprint_sizes(tmp_path):
+    import h5py
+
+    from memprint.stages.ct import fit_ct_references
+    from memprint.stages.fingerprint import fingerprint_curves
+
+    train, test, generated = (
+        _embeddings(tmp_path, n, k, seed=s) for n, k, s in (("T.h5", 200, 0), ("P.h5", 100, 1), ("Q.h5", 60, 2))
+    )
+    with h5py.File(train, "a") as f:
+        f.attrs["imageset_sha256"] = "a" * 64
+    fit_ct_references(train, test, {"ct": {"cells": 2}}, {"ct": str(tmp_path / "ref.h5")}, "cpu")
+    out = tmp_path / "curves.csv"
+    protocol = {"target_size": 20, "reference_sizes": [20], "splits": 1, "seed": 0}
+    with pytest.raises(
+        MemprintError, match=r"fingerprint target set of 20 images \(split 0\) of q: .*raise fingerprint"
+    ):
+        fingerprint_curves(
+            [str(tmp_path / "ref.h5")], train, generated, "e", "q", "a", "q", protocol, [str(out)], "cpu"
+        )
+    assert not list(tmp_path.glob("curves.csv*"))

@@ -94,33 +94,11 @@ def test_fingerprint_claim_pairs_targets_and_resamples_generators():
         for split in range(3):
             for role, size in (("target", 10), ("reference", 10)):
                 level = {"a": 0.0, "b": 5.0}[arch] + (0.1 if role == "target" else 0.0)
+                keys = {"generator": g, "architecture": arch, "run": g, "split": split, "role": role, "set_size": size}
                 for layer in range(4):
-                    rows.append(
-                        {
-                            "generator": g,
-                            "architecture": arch,
-                            "run": g,
-                            "split": split,
-                            "role": role,
-                            "set_size": size,
-                            "layer": layer,
-                            "ct": level + layer * (1 if arch == "a" else -1),
-                        }
-                    )
+                    rows.append({**keys, "layer": layer, "ct": level + layer * (1 if arch == "a" else -1)})
                 # statistics that cannot tell the architectures apart
-                stats.append(
-                    {
-                        "generator": g,
-                        "architecture": arch,
-                        "run": g,
-                        "split": split,
-                        "role": role,
-                        "set_size": size,
-                        "mean_c0": 0.5 + 0.01 * split,
-                        "std_c0": 0.2,
-                        "fid": 1.0,
-                    }
-                )
+                stats.append({**keys, "mean_c0": 0.5 + 0.01 * split, "std_c0": 0.2, "fid": 1.0})
     from memprint.claims import fingerprint_claim
 
     row = fingerprint_claim(pd.DataFrame(rows), pd.DataFrame(stats), seed=0)

@@ -48,7 +48,13 @@ def fingerprint_curves(
         frames = []
         for split, role, idx in protocol_sets(len(generated.image_ids), protocol):
             started = time.perf_counter()
-            df, _, _ = score_layers(refs, train.layer_names, [layer[idx] for layer in generated.layers], dev)
+            try:
+                df, _, _ = score_layers(refs, train.layer_names, [layer[idx] for layer in generated.layers], dev)
+            except MemprintError as error:
+                raise MemprintError(
+                    f"fingerprint {role} set of {len(idx)} images (split {split}) of {generator}: {error}; or "
+                    "raise fingerprint.target_size / reference_sizes"
+                ) from None
             frames.append(
                 df[["layer", "layer_name", "ct"]].assign(
                     encoder=encoder,

@@ -29,6 +29,15 @@ def curves(results: Path, setting: str, encoder: str) -> dict[str, pd.DataFrame]
     return {read_csv_provenance(f)["generator"]: read_csv(f) for f in files if read_csv_provenance(f).get("generator")}
 
 
+def weights_used(results: Path, encoders: tuple[str, ...]) -> str:
+    """Which weights made each encoder's curves, from the curve files' provenance."""
+    named = []
+    for encoder in encoders:
+        provenance = read_csv_provenance(next((results / "ct" / encoder).glob("*.csv")))
+        named.append(f"{encoder}: {provenance['weights_source']} (sha256 {provenance['weights_sha256'][:12]})")
+    return "; ".join(named)
+
+
 def compare(small: pd.DataFrame, large: pd.DataFrame) -> dict:
     a, b = small["ct"].to_numpy()[1:], large["ct"].to_numpy()[1:]  # blocks only, as the claims and fingerprints
     third = max(1, len(a) // 3)
@@ -55,7 +64,8 @@ def main(argv=None) -> None:
     parser.add_argument("--large", default="dinov2_224")
     parser.add_argument("--out", type=Path, required=True)
     args = parser.parse_args(argv)
-    rows, fig = [], plt.figure(figsize=(12, 4.5))
+    rows, fig = [], plt.figure(figsize=(12, 4.8))
+    weights = weights_used(args.results, (args.small, args.large))
     for panel, setting in enumerate(SETTINGS, start=1):
         small, large = curves(args.results, setting, args.small), curves(args.results, setting, args.large)
         ax = fig.add_subplot(1, len(SETTINGS), panel)
@@ -67,7 +77,8 @@ def main(argv=None) -> None:
         ax.set(title=f"{setting}: {args.large} (solid) vs {args.small} (dashed)", xlabel="layer", ylabel="C_T")
         ax.axhline(0, color="grey", linewidth=0.5)
     fig.axes[0].legend(fontsize=7)
-    fig.tight_layout()
+    fig.tight_layout(rect=(0, 0.05, 1, 1))
+    fig.text(0.01, 0.01, f"weights: {weights}", fontsize=7, color="grey")
     args.out.mkdir(parents=True, exist_ok=True)
     fig.savefig(args.out / "input_size_check.png", dpi=120)
     table = pd.DataFrame(rows)
@@ -84,7 +95,7 @@ def main(argv=None) -> None:
     summary = (
         f"Median Pearson r {table['pearson'].median():.3f} (smallest {table['pearson'].min():.3f}); the "
         f"early-minus-late contrast keeps its sign in {table['same_contrast_sign'].sum()} of {len(table)} "
-        "curves."
+        f"curves. Weights: {weights}."
     )
     (args.out / "input_size_check.md").write_text("\n".join(lines) + "\n\n" + summary + "\n")
     print(summary)

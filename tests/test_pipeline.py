@@ -227,6 +227,10 @@ def test_html_report_gathers_figures_with_captions(finished_run):
             },
         ),
         (
+            "cifar10_input_size",
+            {"sample_generator": 6, "embed": 2 * 8, "ct_reference": 2, "ct_curve": 2 * 6, "claims": 2},
+        ),
+        (
             "cifar10_gpu",
             {
                 "train_zoo_model": 12,

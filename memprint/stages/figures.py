@@ -3,6 +3,7 @@ grid, and the fingerprint confusion matrices and open-set ROC. Every figure's fo
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 
 from memprint import MemprintError
@@ -121,8 +122,13 @@ def figure_ct_settings(curve_files: dict[str, dict[str, str]], encoder: str, png
 
 
 def figure_sample_grid(imagesets: dict[str, str], png: str, pdf: str, shown: int = 8) -> None:
-    """Paper figure 4 analog: the first ``shown`` images of every generator, one row each."""
+    """Paper figure 4 analog: ``shown`` images of every generator, one row each, evenly spaced through the set
+    (sets made from class-sorted files would otherwise show one class)."""
     from memprint.plots import plot_image_rows
 
-    rows = {name: [(image, "") for image in read_imageset(path).images[:shown]] for name, path in imagesets.items()}
+    rows = {}
+    for name, path in imagesets.items():
+        images = read_imageset(path).images
+        picked = np.unique(np.linspace(0, len(images) - 1, min(shown, len(images))).round().astype(int))
+        rows[name] = [(images[i], "") for i in picked]
     plot_image_rows(rows, png, pdf, "samples of every generator", f"image sets: {', '.join(imagesets.values())}")

@@ -78,10 +78,6 @@ class CTResult:
         return asdict(self)
 
 
-def _counts(cells: np.ndarray, k: int) -> np.ndarray:
-    return np.bincount(cells, minlength=k)
-
-
 class LayerReference:
     """The part of C_T that depends only on T and P for one layer: projection, cells, P's distances."""
 
@@ -177,7 +173,7 @@ class LayerReference:
         cells = assign_cells(points, self.centers)
         dist = np.empty(len(points), np.float32)
         rows = np.empty(len(points), np.int64)
-        train_counts = _counts(self.train_cells, len(self.centers))
+        train_counts = np.bincount(self.train_cells, minlength=len(self.centers))
         for cell in np.unique(cells):
             if train_counts[cell] == 0:
                 raise MemprintError(
@@ -219,7 +215,7 @@ class LayerReference:
         k, where = len(self.centers), f" (layer {layer})" if layer else ""
         tau = self.settings.tau_for(max(len(gen_cells), 1))
         n_test, n_gen = len(self.test_cells), len(gen_cells)
-        test_counts, gen_counts = _counts(self.test_cells, k), _counts(gen_cells, k)
+        test_counts, gen_counts = np.bincount(self.test_cells, minlength=k), np.bincount(gen_cells, minlength=k)
         kept = gen_counts / n_gen > tau
         z = np.full(k, np.nan)
         for cell in np.flatnonzero(kept & (test_counts > 0)):
@@ -241,15 +237,19 @@ class LayerReference:
             float(tau),
             int(used.sum()),
             [None if np.isnan(v) else float(v) for v in z],
-            _counts(self.train_cells, k).tolist(),
+            np.bincount(self.train_cells, minlength=k).tolist(),
             test_counts.tolist(),
             gen_counts.tolist(),
         )
 
     def state(self) -> dict:
         """What to persist: everything but the training points, which are re-read from their embedding file."""
-        arrays = {"centers": self.centers, "train_cells": self.train_cells, "test_cells": self.test_cells}
-        arrays["test_dist"] = self.test_dist
+        arrays = {
+            "centers": self.centers,
+            "train_cells": self.train_cells,
+            "test_cells": self.test_cells,
+            "test_dist": self.test_dist,
+        }
         if self.pca_components is not None:
             arrays.update(pca_mean=self.pca_mean, pca_components=self.pca_components)
         return arrays

@@ -43,6 +43,8 @@ def ct_table(curve_files: dict[str, str], intervals: bool = True) -> str:
 def copies_validation_table(path: str) -> str:
     """The planted-copies validation per mix: the layer where the copy score finds the planted samples best (ROC
     AUC), the copy rate there, and C_T of the mix at that layer and at the last one, with 95% intervals."""
+    import pandas as pd
+
     from memprint.io import read_csv
 
     table = read_csv(path)
@@ -55,8 +57,8 @@ def copies_validation_table(path: str) -> str:
     for mix, rows in table.groupby("mix", sort=False):
         best = rows.loc[rows["auc"].idxmax()] if rows["auc"].notna().any() else rows.iloc[-1]
         end = rows[rows["layer"] == last].iloc[0]
-        auc = f"{best.layer_name} ({best.auc:.3f})" if best.auc == best.auc else f"{best.layer_name} (n/a)"
-        found = f"{best.planted_flagged:.0%}" if best.planted_flagged == best.planted_flagged else "–"
+        auc = f"{best.layer_name} ({best.auc:.3f})" if pd.notna(best.auc) else f"{best.layer_name} (n/a)"
+        found = f"{best.planted_flagged:.0%}" if pd.notna(best.planted_flagged) else "–"
         lines.append(
             f"| {mix} | {auc} | {best.copy_rate:.1%} [{best.ci_low:.1%}, {best.ci_high:.1%}] | {found} | "
             f"{best.ct:.2f} [{best.ct_low:.2f}, {best.ct_high:.2f}] | "

@@ -71,7 +71,7 @@ def publish_results(
     benchmark_folder: str,
     folder: str,
     summary_out: str,
-    copy_tables: dict[str, list[str]] | None = None,
+    copy_tables: dict[str, list[str]],
 ) -> None:
     """Copy a run's tables and PNG figures to ``folder`` (committed documentation), write its C_T tables
     (``curve_tables``: file name -> generator -> curve file) and a timing table per stage: every job's benchmark
@@ -82,7 +82,7 @@ def publish_results(
     from memprint.docs import copies_validation_table, copy_rates_table, ct_table
 
     summaries = {"copy_rates": copy_rates_table, "copies_validation": copies_validation_table}
-    for name, (kind, path) in (copy_tables or {}).items():
+    for name, (kind, path) in copy_tables.items():
         with atomic_path(Path(folder) / name) as tmp:
             Path(tmp).write_text(summaries[kind](path))
 

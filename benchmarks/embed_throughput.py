@@ -22,7 +22,7 @@ import torch
 
 from memprint.encoders import load_encoder
 from memprint.io import ImageSet, read_embeddings, write_imageset
-from memprint.runtime import bf16_autocast, resolve_device
+from memprint.runtime import autocast, precision_used, resolve_device
 from memprint.stages.encoders import embed
 
 
@@ -37,7 +37,7 @@ def bare_forward(spec: dict, images: np.ndarray, batch_size: int, device: torch.
         warnings.simplefilter("ignore")
         encoder = load_encoder(spec, weights, device)
     batches = [torch.from_numpy(images[i : i + batch_size]).to(device) for i in range(0, len(images), batch_size)]
-    with bf16_autocast(device):
+    with autocast(device):
         encoder.layer_embeddings(batches[0])  # warm-up
         synchronize(device)
         start = time.perf_counter()
@@ -90,7 +90,7 @@ def main() -> None:
         "layers_written": layers,
         "device": torch.cuda.get_device_name(device) if device.type == "cuda" else platform.processor() or "cpu",
         "torch": torch.__version__,
-        "precision": "bf16 autocast" if device.type == "cuda" else "float32",
+        "precision": precision_used(device),
         "end_to_end_images_per_s": round(end_to_end, 1),
         "bare_forward_images_per_s": round(
             bare_forward(spec, images[: min(len(images), 20 * args.batch_size)], args.batch_size, device), 1

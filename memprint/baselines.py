@@ -19,7 +19,7 @@ from torch import nn
 from tqdm import tqdm
 
 from memprint import MemprintError
-from memprint.runtime import bf16_autocast
+from memprint.runtime import autocast
 
 log = logging.getLogger(__name__)
 
@@ -148,7 +148,7 @@ def train_classifier(
         total = torch.zeros((), device=device)
         for start in range(0, len(images), batch_size):
             idx = order[start : start + batch_size]
-            with bf16_autocast(device):
+            with autocast(device):
                 loss = F.cross_entropy(model(_prepare(images[idx], spec, device)), targets[idx])
             optimiser.zero_grad(set_to_none=True)
             loss.backward()
@@ -165,7 +165,7 @@ def majority_vote(
     """The most common predicted class over a target set's images, and the share of images that voted for it."""
     predictions = []
     for start in range(0, len(images), batch_size):
-        with bf16_autocast(device):
+        with autocast(device):
             logits = model(_prepare(images[start : start + batch_size], spec, device))
         predictions += logits.argmax(1).tolist()
     label, votes = Counter(predictions).most_common(1)[0]

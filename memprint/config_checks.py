@@ -142,12 +142,12 @@ def _check_generators(config: dict) -> None:
             _require(similarity.get("file"), "invmm.similarity.file")
         if similarity["kind"] == "encoder" and similarity.get("encoder") not in config["encoders"]:
             raise _error("invmm.similarity.encoder", f"name one of {sorted(config['encoders'])}")
-    baseline = config["claims"]["baseline"]
-    if baseline not in (None, *generators):
-        raise _error(
-            "claims.baseline",
-            f"{baseline!r} is not a generator; name one of generators (or a zoo generator such as dcgan_s0_e20)",
-        )
+    for baseline in baselines(config):
+        if baseline not in generators:
+            raise _error(
+                "claims.baseline",
+                f"{baseline!r} is not a generator; name one of generators (or a zoo generator such as dcgan_s0_e20)",
+            )
     validation = config["copies"].get("validation")
     if validation and validation["fresh"] not in generators:
         raise _error(
@@ -172,27 +172,15 @@ def _check_sizes(config: dict) -> None:
         else 0
     )
     fingerprint = config["fingerprint"]
-    protocol = fingerprint["target_size"] + max(fingerprint["reference_sizes"])
-    kinds = {name: generator(name, spec) for name, spec in config["generators"].items()}
-    fingerprinted = fingerprinting(config)
-    for name, kind in kinds.items():
-        samples = kind.samples
-        if samples is None:  # existing samples without a count: all of them, known once read
-            continue
-        if samples <= needed:
+    for name, spec in config["generators"].items():
+        samples = generator(name, spec).samples
+        if samples is not None and samples <= needed:  # None: existing samples without a count, known once read
             raise _error(
                 f"generators.{name}.samples",
                 f"{samples} samples cannot put more than {needed} in any C_T "
                 f"cell (min_generated_per_cell); draw more than {needed}",
             )
-        if fingerprinted and samples < protocol:
-            raise _error(
-                f"generators.{name}.samples",
-                f"{samples} samples cannot hold the fingerprint target set and "
-                f"largest reference set ({fingerprint['target_size']} + "
-                f"{max(fingerprint['reference_sizes'])}); draw at least "
-                f"{protocol} or lower fingerprint sizes",
-            )
+    fingerprinted = fingerprinting(config)
     smallest = min([fingerprint["target_size"], *fingerprint["reference_sizes"]])
     if fingerprinted and smallest <= needed:
         raise _error(
@@ -202,11 +190,37 @@ def _check_sizes(config: dict) -> None:
         )
 
 
+def baselines(config: dict) -> list[str]:
+    """claims.baseline as a list (it may name one generator, several, or none)."""
+    baseline = config["claims"]["baseline"]
+    return [] if baseline is None else [baseline] if isinstance(baseline, str) else list(baseline)
+
+
+def fingerprint_plan(config: dict) -> tuple[list[str], dict[str, str]]:
+    """The generators the fingerprint protocol uses, and those it leaves out with the reason: a set smaller than
+    the target plus the largest reference set cannot be split (published sample grids often are)."""
+    from memprint.generators import generator
+
+    fingerprint = config["fingerprint"]
+    target, largest = fingerprint["target_size"], max(fingerprint["reference_sizes"])
+    used, left_out = [], {}
+    for name, spec in config["generators"].items():
+        samples = generator(name, spec).samples
+        if samples is not None and samples < target + largest:
+            left_out[name] = (
+                f"{samples} samples, fewer than the protocol's {target} target + {largest} reference images"
+            )
+        else:
+            used.append(name)
+    return used, left_out
+
+
 def fingerprinting(config: dict) -> bool:
     """Fingerprinting needs two architectures to tell apart (a config scoring one model, InvMM's, has one)."""
     from memprint.generators import generator
 
-    return len({generator(name, spec).architecture for name, spec in config["generators"].items()}) >= 2
+    used, _ = fingerprint_plan(config)
+    return len({generator(name, config["generators"][name]).architecture for name in used}) >= 2
 
 
 def check_config(config: dict) -> None:

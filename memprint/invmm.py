@@ -25,7 +25,7 @@ import torch.nn.functional as F
 
 from memprint import MemprintError
 from memprint.config import section_defaults
-from memprint.runtime import bf16_autocast
+from memprint.runtime import autocast
 
 log = logging.getLogger(__name__)
 
@@ -113,7 +113,7 @@ def _ddim_images(unet, scheduler, noise: torch.Tensor, device: torch.device) -> 
     """Deterministic DDIM (eta 0) from the given initial noise; images in [-1, 1]."""
     x = noise
     for t in scheduler.timesteps:
-        with bf16_autocast(device):
+        with autocast(device):
             eps = unet(x, t).sample.float()
         x = scheduler.step(eps, t, x, eta=0.0).prev_sample
     return x.clamp(-1, 1)
@@ -182,7 +182,7 @@ def invert(
         )
         a = alphas[t].view(len(idx), samples, 1, 1, 1)
         x_t = a.sqrt() * x0[idx, None] + (1 - a).sqrt() * eps
-        with bf16_autocast(device):
+        with autocast(device):
             eps_pred = unet(x_t.flatten(0, 1), t.flatten()).sample.float().view_as(x_t)
         x0_pred = (x_t - (1 - a).sqrt() * eps_pred) / a.sqrt()
         mse = (x0_pred - x0[idx, None]).pow(2).flatten(1).mean(1)

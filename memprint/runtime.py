@@ -1,5 +1,6 @@
-"""Where and how a job runs, none of which changes a result: the device (one free GPU per job), bf16 autocast,
-the job's log file, and the config's ``runtime:`` settings that a workflow script reads.
+"""Where and how a job runs: the device (one free GPU per job), the numeric precision (bf16 autocast where the
+hardware has bf16 units), the job's log file, and the config's ``runtime:`` settings that a workflow script reads.
+Device, batch size and workers never change a result; precision does, so rules pass it as a param.
 
 torch is imported inside the functions, so light modules (the config loader, the Snakefile) can import this.
 """
@@ -16,6 +17,7 @@ from memprint import MemprintError
 
 DEVICE_PATTERN = r"^(auto|cpu|cuda(:[0-9]+)?)$"
 _held_gpu = None  # (index, open lock file) of the GPU this process claimed; released when the process exits
+_precision = "auto"  # this process's numeric precision (a job sets it from its rule's params)
 
 
 def start_log(path: str) -> None:
@@ -65,11 +67,49 @@ def resolve_device(name: str = "auto"):
     return torch.device(name)
 
 
-def bf16_autocast(device):
-    """bf16 autocast on CUDA; a no-op elsewhere (CPU runs in float32)."""
+PRECISIONS = ("auto", "float32", "bf16")
+
+
+def has_bf16_units(device) -> bool:
+    """bf16 matrix units: a CUDA GPU that supports bf16, or a CPU with AMX tiles or AVX-512 BF16. On a CPU without
+    them bf16 is emulated and several times slower than float32 (measured in ``benchmarks/precision.py``)."""
     import torch
 
-    return torch.autocast(device_type=device.type, dtype=torch.bfloat16, enabled=device.type == "cuda")
+    if device.type == "cuda":
+        return torch.cuda.is_bf16_supported()
+    if device.type == "cpu":
+        return bool(torch.cpu._is_amx_tile_supported() or torch.cpu._is_avx512_bf16_supported())
+    return False
+
+
+def resolve_precision(precision: str, device) -> str:
+    """``auto``: bf16 where the device has bf16 units, else float32; ``float32`` and ``bf16`` as asked."""
+    if precision not in PRECISIONS:
+        raise MemprintError(f"precision {precision!r} is unknown; use one of {', '.join(PRECISIONS)}")
+    if precision == "auto":
+        return "bf16" if has_bf16_units(device) else "float32"
+    return precision
+
+
+def set_precision(precision: str) -> None:
+    """This process's precision for every ``autocast`` (``auto``, ``float32`` or ``bf16``)."""
+    global _precision
+    if precision not in PRECISIONS:
+        raise MemprintError(f"precision {precision!r} is unknown; use one of {', '.join(PRECISIONS)}")
+    _precision = precision
+
+
+def precision_used(device) -> str:
+    """What ``autocast`` runs on ``device`` in this process, for provenance: ``bf16`` or ``float32``."""
+    return resolve_precision(_precision, device)
+
+
+def autocast(device):
+    """bf16 autocast when this process's precision resolves to bf16 on ``device``, else a no-op (float32)."""
+    import torch
+
+    enabled = precision_used(device) == "bf16"
+    return torch.autocast(device_type=device.type, dtype=torch.bfloat16, enabled=enabled)
 
 
 @dataclass(frozen=True)
@@ -80,6 +120,7 @@ class Runtime:
     batch_size: int
     compile: bool
     invmm_batch_size: int
+    precision: str
 
 
 def job(snakemake) -> Runtime:
@@ -94,6 +135,7 @@ def job(snakemake) -> Runtime:
     from memprint.config import section_defaults
 
     start_log(snakemake.log[0])
+    set_precision(snakemake.params.get("precision", "auto"))  # a param: it changes numbers, so it reruns jobs
     for module in snakemake.config.get("plugins", []):  # kinds defined outside memprint register on import
         importlib.import_module(module)
     threads = str(max(1, snakemake.threads))

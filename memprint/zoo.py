@@ -7,13 +7,14 @@ on the discriminator, hinge loss; Miyato et al. 2018), ``vae`` (convolutional, G
 PNDM scheduler by ``memprint.generators.diffusion``). The convolutional nets work for square power-of-two images
 of 8 px and up (digits: 8, CIFAR-10: 32), upsampling from 4x4.
 
-Training is seeded (``torch.manual_seed`` and a seeded data order); on GPU it runs under bf16 autocast, so
-GPU and CPU checkpoints differ in the last bits. A checkpoint holds the state dict and everything needed to
-rebuild the network and sample it.
+Training is seeded (``torch.manual_seed`` and a seeded data order) and runs under the process's precision
+(``memprint.runtime.autocast``: bf16 where the device has bf16 units), recorded in every checkpoint. A checkpoint
+holds the state dict and everything needed to rebuild the network and sample it.
 """
 
 from __future__ import annotations
 
+import copy
 import itertools
 import logging
 import math
@@ -26,7 +27,7 @@ from torch import nn
 from torch.nn.utils.parametrizations import spectral_norm
 
 from memprint import MemprintError
-from memprint.runtime import bf16_autocast
+from memprint.runtime import autocast
 
 log = logging.getLogger(__name__)
 
@@ -145,10 +146,20 @@ def _gradient_penalty(critic, real, fake):
     return ((grad.flatten(1).norm(dim=1) - 1) ** 2).mean()
 
 
+@torch.no_grad()
+def _update_average(average: nn.Module, net: nn.Module, decay: float) -> None:
+    for kept, current in zip(average.parameters(), net.parameters()):
+        kept.lerp_(current, 1.0 - decay)
+    for kept, current in zip(average.buffers(), net.buffers()):
+        kept.copy_(current)
+
+
 def train_zoo_model(
     spec: dict, images_uint8: np.ndarray, seed: int, checkpoints: list[int], device: torch.device, save
 ) -> dict:
     """Train ``spec['arch']`` on NHWC uint8 images for max(checkpoints) epochs; ``save(epoch, payload)`` at each.
+    ``spec['ema']``: checkpoints hold an exponential moving average of the weights (buffers copied), which
+    samples markedly better than the last step's GAN weights; ``spec['flip']``: random horizontal flips.
 
     Returns timing and final losses for the zoo summary.
     """
@@ -165,12 +176,15 @@ def train_zoo_model(
     lr, batch_size = float(spec.get("lr", 2e-4)), int(spec.get("batch_size", 64))
     betas = (0.0, 0.9) if arch in ("wgan_gp", "sngan") else (0.5, 0.999) if arch == "dcgan" else (0.9, 0.999)
     opt = torch.optim.Adam(net.parameters(), lr=lr, betas=betas)
+    decay = spec.get("ema")
+    average = copy.deepcopy(net).eval().requires_grad_(False) if decay else None
     critic = None
     if arch in GAN_ARCHS:
         norm = {"dcgan": "batch", "wgan_gp": "none", "sngan": "spectral"}[arch]
         critic = ConvCritic(channels, size, width, norm).to(device)
         opt_critic = torch.optim.Adam(critic.parameters(), lr=lr, betas=betas)
     described = {"arch": arch, "channels": channels, "size": size, "width": width, "latent_dim": latent, "seed": seed}
+    described |= {"ema": decay, "flip": bool(spec.get("flip"))}
     if arch == "ddpm":
         from diffusers import DDPMScheduler
 
@@ -184,7 +198,9 @@ def train_zoo_model(
         net.train()
         for idx in _batches(n, batch_size, rng):
             real = data[torch.from_numpy(idx).to(device)]
-            with bf16_autocast(device):
+            if spec.get("flip"):
+                real = torch.where(torch.rand(len(real), 1, 1, 1, device=device) < 0.5, real.flip(-1), real)
+            with autocast(device):
                 if critic is not None:
                     z = torch.randn(len(real), latent, device=device)
                     fake = net(z)
@@ -225,11 +241,11 @@ def train_zoo_model(
             loss.backward()
             opt.step()
             losses["model"] = loss.detach()
+            if average is not None:
+                _update_average(average, net, decay)
         if epoch in checkpoints:
-            save(
-                epoch,
-                {**described, "epoch": epoch, "state_dict": {k: v.detach().cpu() for k, v in net.state_dict().items()}},
-            )
+            state = (average or net).state_dict()
+            save(epoch, {**described, "epoch": epoch, "state_dict": {k: v.detach().cpu() for k, v in state.items()}})
     return {"train_seconds": time.perf_counter() - started, **{f"final_{k}_loss": float(v) for k, v in losses.items()}}
 
 

@@ -20,8 +20,7 @@ rule claims:
         curve_files=lambda wc: claims_curve_files(wc.encoder),
         fingerprint_files=lambda wc: fingerprint_curve_files(wc.encoder) if FINGERPRINTED else {},
         specs={name: spec_of(name) for name in GENERATORS},
-        architectures=ARCHITECTURES,
-        baseline=CLAIMS["baseline"],
+        baselines=baselines(config),
         seed=config["intervals"]["seed"],
     script:
         "../workflow_scripts/claims.py"

@@ -12,7 +12,7 @@ from snakemake.exceptions import WorkflowError
 
 from memprint import MemprintError
 from memprint.config import validate
-from memprint.config_checks import fingerprinting
+from memprint.config_checks import baselines, fingerprint_plan, fingerprinting
 from memprint.generators import generator
 
 try:
@@ -26,6 +26,7 @@ ENCODERS = list(config["encoders"])
 TRAINED_ENCODERS = [e for e, s in config["encoders"].items() if s["kind"] == "trained_vit"]
 HUB_ENCODERS = [e for e, s in config["encoders"].items() if s.get("weights") == "pretrained"]
 HUB_GENERATORS = [g for g, k in KINDS.items() if k.sharded and k.weights_source().origin == "hub"]
+DOWNLOADS = {path: what for kind in KINDS.values() for path, what in kind.downloads().items()}
 ZOO = config.get("zoo", {"models": {}, "epochs": [], "seeds": []})
 ZOO_MODELS = list(ZOO["models"])
 CT_SETTINGS = {"ct": config["ct"], **config["ct_variants"]}
@@ -34,12 +35,14 @@ ARCHITECTURES = {g: k.architecture for g, k in KINDS.items()}
 RUNS = {g: k.run for g, k in KINDS.items()}
 CLASSIFIERS = list(config["fingerprint"]["classifiers"])
 FINGERPRINTED = fingerprinting(config)
+FINGERPRINT_GENERATORS, FINGERPRINT_LEFT_OUT = fingerprint_plan(config)  # too few samples: left out, said why
 INVMM = config.get("invmm")
 INVMM_GENERATORS = INVMM["generators"] if INVMM else []
 COPIES_VALIDATION = config["copies"].get("validation")
 CLAIMS = config["claims"]
 PUBLISH = CLAIMS["publish"]
 FIGURE_FORMATS = ["png", "pdf"]
+PRECISION = config["runtime"]["precision"]  # changes numbers: a param of every rule that runs a network
 CONDA_ENV = "../envs/memprint.yaml"
 
 
@@ -97,7 +100,7 @@ def generator_inputs(wildcards):
     if "segmenter" in kind.needs:
         inputs["segmenter"] = "results/segmenter/segmenter.pt"
     inputs |= {f"file_{key}": kind.spec[key] for key in kind.files if kind.spec.get(key)}
-    return inputs
+    return inputs | kind.input_files()
 
 
 def generator_weights(wildcards):
@@ -149,7 +152,7 @@ def fingerprint_curve_path(setting, encoder, generator_name):
 
 def fingerprint_curve_files(encoder):
     """C_T setting -> every generator's fingerprint curve file (one encoder)."""
-    return {s: [fingerprint_curve_path(s, encoder, g) for g in GENERATORS] for s in CT_SETTINGS}
+    return {s: [fingerprint_curve_path(s, encoder, g) for g in FINGERPRINT_GENERATORS] for s in CT_SETTINGS}
 
 
 def statistics_inputs(wildcards):
@@ -157,7 +160,7 @@ def statistics_inputs(wildcards):
     source = config["fingerprint"]["statistics_features"]
     if source == "inception":
         return {"inception": config["fid"]["inception"]}
-    return {"embeddings": list(embeddings(source, ["test"] + GENERATORS).values())}
+    return {"embeddings": list(embeddings(source, ["test"] + FINGERPRINT_GENERATORS).values())}
 
 
 def classifier_weights(wildcards):

@@ -24,9 +24,8 @@ rule ct_reference:
 
 
 rule ct_curve:
-    """One generator's C_T-layer curve with 95% bootstrap intervals under every C_T setting, its per-sample copies
-    from the same nearest-neighbour search, and the C_T-layer curves of its fingerprint protocol sets: one job,
-    the embeddings read once."""
+    """One generator's C_T-layer curve with 95% bootstrap intervals under every C_T setting and its per-sample
+    copies from the same nearest-neighbour search: one job, the embeddings read once."""
     input:
         references=ct_files("{encoder}", "reference.h5"),
         train="results/embeddings/{encoder}/train.h5",
@@ -35,9 +34,6 @@ rule ct_curve:
         curves=ct_files("{encoder}", "{generator}.csv"),
         replicates=ct_files("{encoder}", "{generator}.bootstrap.h5"),
         copies="results/copies/{encoder}/{generator}.csv",
-        fingerprints=(
-            [fingerprint_curve_path(s, "{encoder}", "{generator}") for s in CT_SETTINGS] if FINGERPRINTED else []
-        ),
     log:
         "logs/ct_curve/{encoder}/{generator}.log",
     benchmark:
@@ -50,10 +46,6 @@ rule ct_curve:
     params:
         intervals=canonical(config["intervals"]),
         copy_threshold=config["copies"]["threshold"],
-        encoder=lambda wc: wc.encoder,
         generator=lambda wc: wc.generator,
-        architecture=lambda wc: ARCHITECTURES[wc.generator],
-        run=lambda wc: RUNS[wc.generator],
-        protocol=fingerprint_protocol(),
     script:
         "../workflow_scripts/ct_curve.py"

@@ -18,5 +18,6 @@ rule embed:
         runtime=120,
     params:
         spec=encoder_spec,
+        precision=PRECISION,
     script:
         "../workflow_scripts/embed.py"

@@ -18,11 +18,42 @@ rule fetch_classifier_weights:
         "../workflow_scripts/fetch_classifier_weights.py"
 
 
+rule fingerprint_curve:
+    """C_T-layer curves of one generator's fingerprint protocol sets (targets and references of every split)
+    under every C_T setting. A generator whose sets cannot be scored is left out with the reason in the file:
+    the fingerprint is optional and never fails a C_T curve."""
+    input:
+        references=ct_files("{encoder}", "reference.h5"),
+        train="results/embeddings/{encoder}/train.h5",
+        generated="results/embeddings/{encoder}/{generator}.h5",
+    output:
+        [fingerprint_curve_path(s, "{encoder}", "{generator}") for s in CT_SETTINGS],
+    log:
+        "logs/fingerprint_curve/{encoder}/{generator}.log",
+    benchmark:
+        "results/benchmarks/fingerprint_curve/{encoder}/{generator}.tsv"
+    wildcard_constraints:
+        generator=_alternatives(FINGERPRINT_GENERATORS),
+    conda:
+        CONDA_ENV
+    resources:
+        mem_mb=2000,
+        runtime=30,
+    params:
+        encoder=lambda wc: wc.encoder,
+        generator=lambda wc: wc.generator,
+        architecture=lambda wc: ARCHITECTURES[wc.generator],
+        run=lambda wc: RUNS[wc.generator],
+        protocol=fingerprint_protocol(),
+    script:
+        "../workflow_scripts/fingerprint_curve.py"
+
+
 rule fingerprint_statistics:
     """The statistics baseline: pixel mean and std per channel and FID to P of every protocol set."""
     input:
         unpack(statistics_inputs),
-        imagesets=[imageset(g) for g in GENERATORS],
+        imagesets=[imageset(g) for g in FINGERPRINT_GENERATORS],
         test=imageset("test"),
     output:
         "results/fingerprint/statistics.csv",
@@ -38,9 +69,9 @@ rule fingerprint_statistics:
         mem_mb=8000,
         runtime=60,
     params:
-        imagesets={g: imageset(g) for g in GENERATORS},
+        imagesets={g: imageset(g) for g in FINGERPRINT_GENERATORS},
         embeddings=lambda wc: (
-            embeddings(config["fingerprint"]["statistics_features"], ["test"] + GENERATORS)
+            embeddings(config["fingerprint"]["statistics_features"], ["test"] + FINGERPRINT_GENERATORS)
             if config["fingerprint"]["statistics_features"] != "inception"
             else {}
         ),
@@ -55,7 +86,7 @@ rule fingerprint_statistics:
 rule fingerprint_classifier:
     """A classifier baseline: trained on reference images labelled by architecture, majority vote per target."""
     input:
-        imagesets=[imageset(g) for g in GENERATORS],
+        imagesets=[imageset(g) for g in FINGERPRINT_GENERATORS],
         weights=classifier_weights,
     output:
         "results/fingerprint/classifiers/{classifier}.csv",
@@ -73,11 +104,12 @@ rule fingerprint_classifier:
         runtime=720,
     params:
         name=lambda wc: wc.classifier,
-        imagesets={g: imageset(g) for g in GENERATORS},
+        imagesets={g: imageset(g) for g in FINGERPRINT_GENERATORS},
         spec=lambda wc: canonical(config["fingerprint"]["classifiers"][wc.classifier]),
         architectures=ARCHITECTURES,
         runs=RUNS,
         protocol=fingerprint_protocol(),
+        precision=PRECISION,
     script:
         "../workflow_scripts/fingerprint_classifier.py"
 
@@ -85,10 +117,10 @@ rule fingerprint_classifier:
 rule fingerprint_table:
     """Table 1 and beyond: accuracy with 95% intervals, leave-one-model-out, open-set ROC, time per method."""
     input:
-        curves=expand("results/fingerprint/{encoder}/curves/{generator}.csv", encoder=ENCODERS, generator=GENERATORS),
+        curves=expand("results/fingerprint/{encoder}/curves/{generator}.csv", encoder=ENCODERS, generator=FINGERPRINT_GENERATORS),
         statistics="results/fingerprint/statistics.csv",
         classifiers=expand("results/fingerprint/classifiers/{classifier}.csv", classifier=CLASSIFIERS),
-        embeddings=[path for e in ENCODERS for path in embeddings(e, ["train", "test"] + GENERATORS).values()],
+        embeddings=[path for e in ENCODERS for path in embeddings(e, ["train", "test"] + FINGERPRINT_GENERATORS).values()],
         references=[ct_path("ct", e, "reference.h5") for e in ENCODERS],
     output:
         matches="results/fingerprint/matches.csv",
@@ -108,7 +140,8 @@ rule fingerprint_table:
         runtime=30,
     params:
         seed=config["fingerprint"]["seed"],
-        embeddings={e: embeddings(e, ["train", "test"] + GENERATORS) for e in ENCODERS},
+        left_out=FINGERPRINT_LEFT_OUT,
+        embeddings={e: embeddings(e, ["train", "test"] + FINGERPRINT_GENERATORS) for e in ENCODERS},
         references={e: ct_path("ct", e, "reference.h5") for e in ENCODERS},
     script:
         "../workflow_scripts/fingerprint_table.py"

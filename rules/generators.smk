@@ -41,12 +41,32 @@ rule sample_shard:
         spec=lambda wc: spec_of(wc.generator),
         name=lambda wc: wc.generator,
         shard=lambda wc: int(wc.shard),
+        precision=PRECISION,
     script:
         "../workflow_scripts/sample_shard.py"
 
 
 localrules:
     fetch_diffusion_model,
+    fetch_published_samples,
+
+
+rule fetch_published_samples:
+    """Download a published model's sample grid by its commit-pinned URL, checked against the manifest's hash."""
+    output:
+        "results/downloads/published/{grid_file}",
+    log:
+        "logs/fetch_published_samples/{grid_file}.log",
+    benchmark:
+        "results/benchmarks/fetch_published_samples/{grid_file}.tsv"
+    wildcard_constraints:
+        grid_file=_alternatives([os.path.basename(path) for path in DOWNLOADS]),
+    conda:
+        CONDA_ENV
+    params:
+        grid=lambda wc: DOWNLOADS[f"results/downloads/published/{wc.grid_file}"],
+    script:
+        "../workflow_scripts/fetch_published_samples.py"
 
 
 rule fetch_diffusion_model:
@@ -89,17 +109,20 @@ rule train_zoo_model:
         spec=lambda wc: canonical(ZOO["models"][wc.model]),
         epochs=ZOO["epochs"],
         train_seed=lambda wc: int(wc.train_seed),
+        precision=PRECISION,
     script:
         "../workflow_scripts/train_zoo_model.py"
 
 
 rule generator_summary:
-    """Every generator's kind, weights, training time, sampling speed and FID against P."""
+    """Every generator's kind, weights, training time, sampling speed, FID against P and the Fréchet distance to P
+    in every encoder's last layer."""
     input:
         imagesets=[imageset(g) for g in GENERATORS],
         test=imageset("test"),
         training=list(zoo_training_summaries().values()),
         inception=config["fid"]["inception"] or [],
+        last_layers=[path for e in ENCODERS for path in embeddings(e, ["test"] + GENERATORS).values()],
     output:
         "results/generators/summary.csv",
     log:
@@ -118,6 +141,7 @@ rule generator_summary:
         imagesets={g: imageset(g) for g in GENERATORS},
         training=zoo_training_summaries(),
         inception=config["fid"]["inception"],
+        last_layers={e: embeddings(e, ["test"] + GENERATORS) for e in ENCODERS},
     script:
         "../workflow_scripts/generator_summary.py"
 

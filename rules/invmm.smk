@@ -20,6 +20,7 @@ rule invmm_shard:
         name=lambda wc: wc.generator,
         shard=lambda wc: int(wc.shard),
         invmm=invmm_params() if INVMM else None,
+        precision=PRECISION,
     script:
         "../workflow_scripts/invmm_shard.py"
 

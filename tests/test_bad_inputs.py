@@ -548,11 +548,6 @@ CONFIG_CASES = [
     ),
     ("zero cells", lambda c: c["ct"].update(cells=0), r"at ct.cells: 0 is less than the minimum of 1"),
     (
-        "target size above samples",
-        lambda c: c["fingerprint"].update(target_size=250),
-        r"at generators.copier.samples: 300 samples cannot hold the fingerprint target set .*draw at least 450",
-    ),
-    (
         "cells above the training set",
         lambda c: c["ct_variants"]["bai_code"].update(cells=2000),
         r"at ct_variants.bai_code.cells: 2000 cells for a training set of 1203 images; lower cells",

@@ -4,7 +4,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from memprint.claims import Curve, claims_markdown, claims_table, verdict
+from memprint.claims import Curve, Role, verdict
+from memprint.claims_table import claims_markdown, claims_table, known_answer_checks
 
 LAYERS = 12
 
@@ -31,20 +32,15 @@ def synthetic(rng):
         "kde_2": _curve(rng, np.full(LAYERS + 1, -1.0)),
         "kde_3": _curve(rng, np.full(LAYERS + 1, 5.0)),
     }
-    specs = {
-        "gan_a": {"kind": "zoo"},
-        "gan_b": {"kind": "zoo"},
-        "vae_a": {"kind": "zoo"},
-        "vae_b": {"kind": "zoo"},
-        "rot": {"kind": "rotate"},
-        "bg": {"kind": "noise_background"},
-        "shuffle": {"kind": "patch_shuffle"},
-        "kde_1": {"kind": "kde", "bandwidth": 0.02},
-        "kde_2": {"kind": "kde", "bandwidth": 0.1},
-        "kde_3": {"kind": "kde", "bandwidth": 0.3},
+    zoo = "zoo models (trained here)"
+    roles = {
+        **{g: Role("zoo", group=zoo, architecture=g.split("_")[0]) for g in ("gan_a", "gan_b", "vae_a", "vae_b")},
+        "rot": Role("rotate", shift="low_level"),
+        "bg": Role("noise_background", shift="background"),
+        "shuffle": Role("patch_shuffle", shift="patch_shuffle"),
+        **{f"kde_{i}": Role("kde", sweep=b) for i, b in ((1, 0.02), (2, 0.1), (3, 0.3))},
     }
-    architectures = {g: g.split("_")[0] for g in curves}
-    return curves, specs, architectures
+    return curves, roles
 
 
 def test_verdicts_follow_the_interval_and_the_claimed_side():
@@ -54,8 +50,8 @@ def test_verdicts_follow_the_interval_and_the_claimed_side():
 
 
 def test_each_claim_is_confirmed_contradicted_or_not_applicable_as_the_curves_say(synthetic):
-    curves, specs, architectures = synthetic
-    table = claims_table(curves, specs, architectures, "gan_a", None, None, seed=0).set_index("claim")
+    curves, roles = synthetic
+    table = claims_table(curves, roles, ["gan_a"], None, None, seed=0).set_index("claim")
     found = table["verdict"].to_dict()
     # two rising and two falling real curves: the mean slope's sign is not settled
     assert found["C_T of real generated samples rises with depth"] == "inconclusive"
@@ -69,20 +65,20 @@ def test_each_claim_is_confirmed_contradicted_or_not_applicable_as_the_curves_sa
 
 
 def test_a_claim_the_data_contradict_is_reported_contradicted(synthetic, rng):
-    curves, specs, architectures = synthetic
+    curves, roles = synthetic
     layers = np.arange(LAYERS + 1, dtype=float)
     curves["rot"] = _curve(rng, -2 + 0.5 * layers + np.where(layers >= 9, 6.0, 0.0))  # a late, not early, shift
     curves["kde_2"] = _curve(rng, np.full(LAYERS + 1, -9.0))  # C_T falls from bandwidth 0.02 to 0.1
-    table = claims_table(curves, specs, architectures, "gan_a", None, None, seed=0).set_index("claim")
+    table = claims_table(curves, roles, ["gan_a"], None, None, seed=0).set_index("claim")
     assert table.loc["rot (rotate) shifts the early layers more than the late ones", "verdict"] == "contradicted"
     assert table.loc["Meehan et al.: C_T rises with the KDE bandwidth", "verdict"] == "contradicted"
 
 
 def test_missing_generators_make_claims_not_applicable_with_a_reason(synthetic):
-    curves, specs, architectures = synthetic
+    curves, roles = synthetic
     only = {g: curves[g] for g in ("kde_1", "kde_2")}
-    table = claims_table(only, specs, architectures, None, None, None, seed=0)
-    shifts = table[table["claim"].str.contains("shift|drops|leaves")]
+    table = claims_table(only, roles, [], None, None, seed=0)
+    shifts = table[table["id"].str.startswith("shift_")]
     assert (shifts["verdict"] == "not applicable").all() and shifts["reason"].str.len().gt(0).all()
     markdown = claims_markdown(table.assign(setting="ct"))
     assert markdown.count("\n") == len(table) + 2 and "n/a (" in markdown
@@ -99,7 +95,7 @@ def test_fingerprint_claim_pairs_targets_and_resamples_generators():
                     rows.append({**keys, "layer": layer, "ct": level + layer * (1 if arch == "a" else -1)})
                 # statistics that cannot tell the architectures apart
                 stats.append({**keys, "mean_c0": 0.5 + 0.01 * split, "std_c0": 0.2, "fid": 1.0})
-    from memprint.claims import fingerprint_claim
+    from memprint.claims_table import fingerprint_claim
 
     row = fingerprint_claim(pd.DataFrame(rows), pd.DataFrame(stats), seed=0)
     assert row["estimate"] > 0 and row["ci_low"] <= row["estimate"] <= row["ci_high"]
@@ -107,10 +103,6 @@ def test_fingerprint_claim_pairs_targets_and_resamples_generators():
 
 
 def test_known_answer_checks_read_each_layer_of_a_copier_and_a_perfect_generator():
-    import pandas as pd
-
-    from memprint.claims import known_answer_checks
-
     def curve(ct, low, high):
         return pd.DataFrame({"layer": range(len(ct)), "ct": ct, "ct_low": low, "ct_high": high})
 
@@ -119,8 +111,49 @@ def test_known_answer_checks_read_each_layer_of_a_copier_and_a_perfect_generator
         "fresh": curve([0.2, 3.0, -0.1], [-0.8, 2.1, -1.0], [1.1, 3.9, 0.9]),
         "kde": curve([1, 2, 3], [0, 1, 2], [2, 3, 4]),
     }
-    specs = {"copy": {"kind": "copier"}, "fresh": {"kind": "unaltered", "source": "heldout"}, "kde": {"kind": "kde"}}
-    checks = known_answer_checks(curves, specs).set_index("generator")
+    roles = {"copy": Role("copier", known_answer="copies"), "fresh": Role("unaltered", known_answer="held-out")}
+    checks = known_answer_checks(curves, {**roles, "kde": Role("kde", sweep=0.1)}).set_index("generator")
     assert list(checks.index) == ["copy", "fresh"]  # the KDE's answer is not known in advance
     assert (checks.loc["copy", "layers_as_expected"], checks.loc["copy", "layers_not"]) == (2, "2")
     assert (checks.loc["fresh", "layers_as_expected"], checks.loc["fresh", "layers_not"]) == (2, "1")
+
+
+def test_claims_about_real_samples_are_tested_per_group_and_published_family(synthetic, rng):
+    curves, roles = synthetic
+    layers = np.arange(LAYERS + 1, dtype=float)
+    published = "published models"
+    for name, family, arch, shape in (
+        ("pub_gan_1", "gan", "gan", 0.3 * layers),
+        ("pub_gan_2", "gan", "gan", 0.3 * layers + 0.1),
+        ("pub_ddpm_1", "diffusion", "ddpm", -0.2 * layers),
+        ("pub_ddpm_2", "diffusion", "ddpm", -0.2 * layers + 0.1),
+    ):
+        curves[name] = _curve(rng, shape)
+        roles[name] = Role("published", group=published, family=family, architecture=arch)
+    table = claims_table(curves, roles, ["gan_a", "pub_gan_1"], None, None, seed=0)
+    depth = table[table["id"] == "depth"].set_index("subject")["verdict"].to_dict()
+    assert depth == {
+        "zoo models (trained here)": "inconclusive",
+        published: "inconclusive",
+        f"{published}: diffusion": "contradicted",
+        f"{published}: gan": "confirmed",
+    }
+    architecture = table[table["id"] == "architecture"].set_index("subject")["verdict"]
+    assert architecture.to_dict() == {"zoo models (trained here)": "confirmed", published: "confirmed"}
+    rotation = table[table["claim"].str.startswith("rot ")]
+    assert rotation["subject"].tolist() == ["against gan_a", "against pub_gan_1"]
+    assert "| zoo models (trained here) (gan_a, gan_b, vae_a, vae_b) |" in claims_markdown(table.assign(setting="ct"))
+
+
+def test_roles_are_read_off_the_generator_kinds():
+    from memprint.generators import generator
+
+    assert Role.of(generator("r", {"kind": "rotate", "angle": 30})).shift == "low_level"
+    assert Role.of(generator("b", {"kind": "landscape_background"})).shift == "background"
+    assert Role.of(generator("k", {"kind": "kde", "bandwidth": 0.1})).sweep == 0.1
+    assert Role.of(generator("c", {"kind": "copier"})).known_answer == "copies"
+    assert Role.of(generator("p", {"kind": "unaltered", "source": "heldout"})).known_answer == "held-out"
+    assert Role.of(generator("u", {"kind": "unaltered"})).known_answer == ""
+    gmm = Role.of(generator("g", {"kind": "gmm", "components": 3}))
+    assert (gmm.group, gmm.shift, gmm.sweep) == ("fitted models", "", None)
+    assert Role.of(generator("z", {"kind": "zoo", "model": "m", "train_seed": 0, "epoch": 1})).group.startswith("zoo")

@@ -183,3 +183,62 @@ def test_torchvision_classifiers_get_a_new_head_and_reject_wrong_weights(tmp_pat
         build_classifier(spec, 6, 3, str(wrong))
     with pytest.raises(MemprintError, match="not supported"):
         build_classifier({**spec, "arch": "alexnet"}, 6, 3)
+
+
+def test_sets_too_small_for_the_protocol_are_left_out_with_the_reason():
+    import yaml
+
+    from memprint.config import validate
+    from memprint.config_checks import fingerprint_plan, fingerprinting
+    from tests.conftest import TINY_CONFIG
+
+    config = yaml.safe_load(TINY_CONFIG.read_text())
+    config["generators"]["copier"]["samples"] = 256  # below the 100 + 200 the protocol needs
+    config["generators"]["kde_0.1"]["samples"] = 120
+    validate(config)  # an optional part never stops the run
+    used, left_out = fingerprint_plan(config)
+    assert sorted(left_out) == ["copier", "kde_0.1"] and "copier" not in used
+    assert left_out["copier"] == "256 samples, fewer than the protocol's 100 target + 200 reference images"
+    assert fingerprinting(config)
+
+
+def _embedding_file(path, rows: np.ndarray) -> str:
+    from memprint.io import EmbeddingWriter
+
+    writer = EmbeddingWriter(
+        path,
+        ["patch_embed", "blocks.00"],
+        [rows.shape[1]] * 2,
+        len(rows),
+        np.arange(len(rows)).astype(str).astype(object),
+        "k",
+        {},
+    )
+    writer.write(0, [rows, rows])
+    writer.finish()
+    writer.close()
+    return str(path)
+
+
+def test_a_set_without_any_scorable_cell_is_left_out_not_failed(tmp_path, rng):
+    """Sets of 256 and 448 samples with 120-image fingerprint sets under 10 cells: C_T cannot score a 120-image
+    set (no cell holds more than 20 of its images), so the generator is left out of the fingerprint with the
+    reason instead of failing; its whole set still has a C_T score."""
+    from memprint.ct import CTSettings
+    from memprint.io import read_csv, read_csv_provenance, read_embeddings
+    from memprint.stages.ct import fit_ct_references, load_ct_reference
+    from memprint.stages.fingerprint import fingerprint_curves
+
+    train = _embedding_file(tmp_path / "train.h5", rng.normal(size=(400, 8)))
+    test = _embedding_file(tmp_path / "test.h5", rng.normal(size=(200, 8)))
+    reference = str(tmp_path / "reference.h5")
+    fit_ct_references(train, test, {"ct": CTSettings(cells=10).__dict__}, {"ct": reference}, "cpu")
+    protocol = {"target_size": 120, "reference_sizes": [120], "splits": 2, "seed": 0}
+    for n in (256, 448):
+        generated = _embedding_file(tmp_path / f"q{n}.h5", rng.normal(size=(n, 8)))
+        out = tmp_path / f"curves{n}.csv"
+        fingerprint_curves([reference], train, generated, "e", f"q{n}", "a", f"q{n}", protocol, [str(out)], "cpu")
+        assert read_csv(out).empty
+        assert "has no C_T score" in read_csv_provenance(out)["left_out"]
+        refs, _ = load_ct_reference(reference, read_embeddings(train))
+        assert refs[1].score(read_embeddings(generated).layers[1]).cells_used > 0

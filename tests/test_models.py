@@ -194,6 +194,22 @@ def test_zoo_architecture_trains_checkpoints_and_samples(arch, tmp_path):
     assert_same_up_to_rounding(images_out, generator("z", sample).sample_shard(0, CPU, 1, str(paths[2])).images)
 
 
+def test_zoo_checkpoints_keep_the_moving_average_of_the_weights(tmp_path):
+    """With ema, a checkpoint is the running average: after one step from the initial weights w0 to w1 it is
+    decay * w0 + (1 - decay) * w1, not w1."""
+    images = digits_split(0.33, 0)[0].images[:32]
+    kept = {}
+    spec = {"arch": "dcgan", "width": 8, "latent_dim": 8, "batch_size": 32, "lr": 1e-2, "flip": True}
+    torch.manual_seed(0)
+    initial = zoo.build_network("dcgan", 1, 8, 8, 8).state_dict()
+    zoo.train_zoo_model(spec, images, 0, [1], CPU, lambda epoch, payload: kept.setdefault("plain", payload))
+    zoo.train_zoo_model({**spec, "ema": 0.9}, images, 0, [1], CPU, lambda e, payload: kept.setdefault("ema", payload))
+    assert kept["ema"]["ema"] == 0.9 and kept["plain"]["flip"] is True
+    weight = "project.0.weight"
+    expected = 0.9 * initial[weight] + 0.1 * kept["plain"]["state_dict"][weight]
+    torch.testing.assert_close(kept["ema"]["state_dict"][weight], expected)
+
+
 def test_zoo_rejects_sizes_it_cannot_build():
     with pytest.raises(MemprintError, match="power-of-two"):
         zoo.build_network("dcgan", 1, 28, 8, 8)

@@ -7,8 +7,7 @@ job(snakemake)
 claims(
     snakemake.params.curve_files,
     snakemake.params.specs,
-    snakemake.params.architectures,
-    snakemake.params.baseline,
+    snakemake.params.baselines,
     snakemake.params.fingerprint_files,
     snakemake.input.statistics or None,
     snakemake.params.seed,

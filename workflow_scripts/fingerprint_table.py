@@ -15,4 +15,5 @@ fingerprint_table(
     snakemake.output.markdown,
     snakemake.output.open_set,
     seed=snakemake.params.seed,
+    left_out=snakemake.params.left_out,
 )

@@ -12,4 +12,5 @@ generator_summary(
     snakemake.params.inception,
     snakemake.output[0],
     run.device,
+    snakemake.params.last_layers,
 )

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from memprint.encoders.base import Encoder
-from memprint.runtime import bf16_autocast
+from memprint.runtime import autocast
 
 if TYPE_CHECKING:
     import torch
@@ -24,9 +24,10 @@ def embed_images(
 ):
     """Run ``images[start:]`` through ``encoder`` in batches; ``on_batch(first_row, per_layer_arrays)``.
 
-    bf16 autocast on CUDA, float32 on CPU. ``on_batch`` runs in one writer thread, in batch order, while the
-    next batch computes; on CUDA uploads come from pinned memory and downloads are asynchronous, so the GPU does
-    not wait for the host. At most one batch waits for its write, so a caller can checkpoint after each.
+    Runs under the process's precision (``memprint.runtime.autocast``). ``on_batch`` runs in one writer thread,
+    in batch order, while the next batch computes; on CUDA uploads come from pinned memory and downloads are
+    asynchronous, so the GPU does not wait for the host. At most one batch waits for its write, so a caller can
+    checkpoint after each.
     """
     from concurrent.futures import ThreadPoolExecutor
 
@@ -47,7 +48,7 @@ def embed_images(
         for first in range(start, len(images), batch_size):
             batch = torch.from_numpy(np.ascontiguousarray(images[first : first + batch_size]))
             batch = batch.pin_memory().to(device, non_blocking=True) if cuda else batch.to(device)
-            with bf16_autocast(device):
+            with autocast(device):
                 layers = encoder.layer_embeddings(batch)
             outputs = [layer.to("cpu", non_blocking=cuda) for layer in layers]
             ready = torch.cuda.Event() if cuda else None

@@ -3,14 +3,23 @@
 * fitted on T by the pipeline (``memprint.generators.fitted``): ``kde``, ``copier``, ``gmm``;
 * the paper's pathological alterations of a source set (``altered``): ``unaltered``, ``rotate``, ``down_up``,
   ``patch_shuffle``, ``noise_background``, ``landscape_background``;
-* images generated elsewhere (``existing``): ``samples``;
+* images generated elsewhere (``existing``): ``samples``; published models' committed sample grids
+  (``published``): ``published``;
 * trained networks sampled in seeded shards (``shards``): ``diffusion``, ``module``, ``torchscript`` and the
   pipeline's own ``zoo`` checkpoints.
 
 ``generator(name, spec)`` binds a config entry to its kind, with the kind's schema defaults filled in.
 """
 
-from memprint.generators import altered, diffusion, existing, fitted, networks, zoo_checkpoints  # noqa: F401 - kinds
+from memprint.generators import (  # noqa: F401 - each module registers its kinds
+    altered,
+    diffusion,
+    existing,
+    fitted,
+    networks,
+    published,
+    zoo_checkpoints,
+)
 from memprint.generators.base import GeneratorKind, WeightsSource
 from memprint.generators.base import generator as _bind
 from memprint.generators.shards import ShardedKind, gather_shards, shard_bounds

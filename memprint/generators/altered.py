@@ -15,6 +15,10 @@ class Unaltered(GeneratorKind):
     kind = "unaltered"
     needs = ("train", "source")
 
+    @property
+    def known_answer(self) -> str:
+        return "held-out" if self.spec.get("source") == "heldout" else ""
+
     def check(self, config: dict) -> None:
         if self.spec.get("source") == "heldout" and not config["data"].get("heldout"):
             raise MemprintError(
@@ -40,6 +44,7 @@ class Unaltered(GeneratorKind):
 
 class Rotate(Unaltered):
     kind = "rotate"
+    shift = "low_level"
 
     def alter(self, images, labels, rng, segment):
         from memprint import augment
@@ -49,6 +54,7 @@ class Rotate(Unaltered):
 
 class DownUp(Unaltered):
     kind = "down_up"
+    shift = "low_level"
 
     def alter(self, images, labels, rng, segment):
         from memprint import augment
@@ -58,6 +64,7 @@ class DownUp(Unaltered):
 
 class PatchShuffle(Unaltered):
     kind = "patch_shuffle"
+    shift = "patch_shuffle"
 
     def alter(self, images, labels, rng, segment):
         from memprint import augment
@@ -69,6 +76,7 @@ class NoiseBackground(Unaltered):
     """The segmenter's foreground kept exactly, the background replaced by Gaussian noise."""
 
     kind = "noise_background"
+    shift = "background"
     needs = ("train", "source", "segmenter")
 
     def backgrounds(self, shape: tuple, rng: np.random.Generator) -> np.ndarray:

@@ -36,9 +36,13 @@ class GeneratorKind:
     * ``sharded``: sampled by many seeded ``sample_shard`` jobs (a trained network) and gathered, else made by
       one ``sample`` call;
     * ``diffusion``: a sampler InvMM can invert;
-    * ``models_data``: a model of the data (trained or fitted), not a copy or an alteration of real images: the
-      "real generated samples" of the paper's claims;
-    * ``files``: config keys naming files or folders that must exist before any job runs.
+    * ``files``: config keys naming files or folders that must exist before any job runs;
+    * ``group``: for a model of the data (trained, fitted or published; not a copy or an alteration of real
+      images: the paper's "real generated samples"), which kind of model it is (``fitted models``, ``published
+      models`` ...), so the claims about real generated samples are tested on each group separately; empty else;
+    * ``shift``: the paper's prediction for a pathological kind's curve against a real model's (``low_level``,
+      ``background`` or ``patch_shuffle``; ``memprint.claims``), empty for the others;
+    * ``known_answer`` (property): ``copies`` or ``held-out`` where C_T's answer is known in advance.
     """
 
     kinds: ClassVar[dict[str, type[GeneratorKind]]] = {}
@@ -47,8 +51,9 @@ class GeneratorKind:
     needs: ClassVar[tuple[str, ...]] = ("train",)
     sharded: ClassVar[bool] = False
     diffusion: ClassVar[bool] = False
-    models_data: ClassVar[bool] = False
     files: ClassVar[tuple[str, ...]] = ()
+    group: ClassVar[str] = ""
+    shift: ClassVar[str] = ""
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
@@ -78,6 +83,28 @@ class GeneratorKind:
     def run(self) -> str:
         """The training run it comes from: leave-one-model-out removes the whole run."""
         return self.spec.get("run", self.name)
+
+    @property
+    def known_answer(self) -> str:
+        return ""
+
+    @property
+    def sweep(self) -> float | None:
+        """Meehan et al.'s smoothing parameter (a KDE's bandwidth): C_T must rise with it."""
+        return None
+
+    @property
+    def family(self) -> str:
+        """The model family within its group (published models: gan, diffusion ...); empty when not known."""
+        return ""
+
+    def input_files(self) -> dict[str, list[str]]:
+        """Files the sampling job reads beyond the pipeline's image sets (named inputs of the rule)."""
+        return {}
+
+    def downloads(self) -> dict[str, dict]:
+        """Files a local rule downloads first: path under results/ -> what the download needs."""
+        return {}
 
     def check(self, config: dict) -> None:
         """Checks that can run before any job (beyond the schema); raise MemprintError with the fix."""

@@ -11,7 +11,7 @@ from memprint import MemprintError
 from memprint.generators.base import WeightsSource
 from memprint.generators.shards import ShardedKind, draw_latents, to_uint8_nhwc
 from memprint.io import sha256_file
-from memprint.runtime import bf16_autocast
+from memprint.runtime import autocast
 
 
 def load_unet(model: str):
@@ -85,7 +85,7 @@ def _sample_diffusion(unet, scheduler, generators: list, device, batch_size: int
         batch_scheduler = copy.deepcopy(scheduler)  # PNDM keeps per-run history
         x = draw_latents(batch, (channels, *size)).to(device) * batch_scheduler.init_noise_sigma
         for t in batch_scheduler.timesteps:
-            with bf16_autocast(device):
+            with autocast(device):
                 eps = unet(batch_scheduler.scale_model_input(x, t), t).sample.float()
             x = batch_scheduler.step(eps, t, x, **extra).prev_sample
         out.append(to_uint8_nhwc(x, -1.0, 1.0))

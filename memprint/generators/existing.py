@@ -1,4 +1,5 @@
-"""Images someone already generated, read as they are: a folder of images or an ``.npz`` (``x`` or ``arr_0``)."""
+"""Images someone already generated, read as they are: a folder of images, an ``.npz`` (``x`` or ``arr_0``) or an
+image-set ``.h5`` (for instance one ``memprint published`` wrote)."""
 
 from __future__ import annotations
 
@@ -13,19 +14,24 @@ class Samples(GeneratorKind):
     """``samples``: a seeded (class-stratified when labelled) subset of that many images; default all."""
 
     kind = "samples"
-    models_data = True
+    group = "existing samples"
     needs = ()
     files = ("path",)
 
     def read(self) -> ImageSet:
         from memprint.datasets import load_folder, load_npz
+        from memprint.io import read_imageset
 
         path = Path(self.spec["path"])
         if path.is_dir():
             return load_folder(path)
         if path.suffix == ".npz":
             return load_npz(path)
-        raise MemprintError(f"generator {self.name}: samples path {path} is neither a folder nor an .npz file")
+        if path.suffix == ".h5":
+            return read_imageset(path)
+        raise MemprintError(
+            f"generator {self.name}: samples path {path} is neither a folder, an .npz nor an image-set .h5 file"
+        )
 
     def sample(self, train=None, source=None, segment=None) -> ImageSet:
         from memprint.subsets import stratified_indices

@@ -35,6 +35,10 @@ class KDE(GeneratorKind):
 
     kind = "kde"
 
+    @property
+    def sweep(self) -> float:
+        return float(self.spec["bandwidth"])
+
     def sample(self, train, source=None, segment=None) -> ImageSet:
         rng = np.random.default_rng(self.seed)
         images, labels, rows = noisy_copies(train, self.samples, float(self.spec["bandwidth"]), rng)
@@ -46,6 +50,7 @@ class Copier(GeneratorKind):
     approaches, the reference case of data copying."""
 
     kind = "copier"
+    known_answer = "copies"
 
     def sample(self, train, source=None, segment=None) -> ImageSet:
         rng = np.random.default_rng(self.seed)
@@ -57,7 +62,7 @@ class GMM(GeneratorKind):
     """A Gaussian mixture of ``components`` fit to the flattened training images."""
 
     kind = "gmm"
-    models_data = True
+    group = "fitted models"
 
     def check(self, config: dict) -> None:
         from memprint.config_checks import training_set_size

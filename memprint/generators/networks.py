@@ -13,7 +13,7 @@ import numpy as np
 from memprint import MemprintError
 from memprint.generators.shards import ShardedKind, draw_latents, to_uint8_nhwc
 from memprint.io import sha256_file
-from memprint.runtime import bf16_autocast
+from memprint.runtime import autocast
 
 
 def import_class(path: str):
@@ -61,7 +61,7 @@ def sample_module(network, spec: dict, generators: list, device, batch_size: int
     out = []
     for start in range(0, len(generators), batch_size):
         z = draw_latents(generators[start : start + batch_size], tuple(spec["latent_shape"])).to(device)
-        with bf16_autocast(device):
+        with autocast(device):
             x = forward(z).float()
         if spec.get("output_shape"):
             x = x.reshape((len(z), *tuple(spec["output_shape"])))

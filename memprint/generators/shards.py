@@ -53,7 +53,7 @@ class ShardedKind(GeneratorKind):
 
     needs = ()
     sharded = True
-    models_data = True
+    group = "loaded networks"
     weights_key: str = ""
 
     def weights_source(self) -> WeightsSource:
@@ -100,7 +100,9 @@ def gather_shards(shards: list[ImageSet]) -> ImageSet:
         raise MemprintError(f"shards have different image shapes {sorted(shapes)}; delete the shard files and rerun")
     first = shards[0].attrs
     attrs = {
-        key: first[key] for key in ("source", "generator", "generator_spec", "seed", "weights_used") if key in first
+        key: first[key]
+        for key in ("source", "generator", "generator_spec", "seed", "weights_used", "precision")
+        if key in first
     }
     attrs["shards"] = len(shards)
     seconds = [s.attrs.get("sample_seconds") for s in shards]

@@ -22,6 +22,7 @@ def load_zoo(weights: str) -> tuple:
 
 class ZooCheckpoint(ShardedKind):
     kind = "zoo"
+    group = "zoo models (trained here)"
 
     @property
     def diffusion(self) -> bool:  # a zoo DDPM (it has a sampler) is one; its GANs and VAEs are not

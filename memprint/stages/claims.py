@@ -13,8 +13,7 @@ from memprint.io import atomic_path, read_csv, read_csv_provenance, write_csv
 def claims(
     curve_files: dict[str, dict[str, dict[str, str]]],
     specs: dict[str, dict],
-    architectures: dict[str, str],
-    baseline: str | None,
+    baselines: list[str],
     fingerprint_files: dict[str, list[str]],
     statistics_file: str | None,
     seed: int,
@@ -22,33 +21,37 @@ def claims(
     markdown_out: str,
 ) -> pd.DataFrame:
     """The claims table: ``curve_files`` maps each C_T setting to generator -> {curve, replicates} files,
-    ``fingerprint_files`` each setting to its fingerprint curve files (empty without a fingerprint protocol)."""
+    ``fingerprint_files`` each setting to its fingerprint curve files (empty without a fingerprint protocol);
+    the shift claims are tested against each of ``baselines``."""
     import h5py
 
-    from memprint.claims import Curve, claims_markdown, claims_table, known_answer_checks, known_answer_markdown
+    from memprint.claims import Curve, Role
+    from memprint.claims_table import claims_markdown, claims_table, known_answer_checks, known_answer_markdown
+    from memprint.generators import generator
 
+    roles = {name: Role.of(generator(name, spec)) for name, spec in specs.items()}
     statistics = read_csv(statistics_file) if statistics_file else None
     tables, checks = [], []
     for setting, generators in curve_files.items():
         curves, tables_of = {}, {}
-        for generator, files in generators.items():
+        for name, files in generators.items():
             with h5py.File(files["replicates"], "r", locking=False) as f:
                 replicates = f["ct"][()]
-            tables_of[generator] = read_csv(files["curve"])
-            curves[generator] = Curve(tables_of[generator]["ct"].to_numpy(float), replicates)
+            tables_of[name] = read_csv(files["curve"])
+            curves[name] = Curve(tables_of[name]["ct"].to_numpy(float), replicates)
         described = read_csv_provenance(next(iter(generators.values()))["curve"])["ct_settings"]
         label = f"{setting} ({described['cells']} cells, PCA {described['pca_dim']}, {described['distance']})"
-        checks.append(known_answer_checks(tables_of, specs).assign(setting=label))
+        checks.append(known_answer_checks(tables_of, roles).assign(setting=label))
         fingerprints = (
             pd.concat([read_csv(p) for p in fingerprint_files[setting]], ignore_index=True)
             if fingerprint_files.get(setting)
             else None
         )
-        table = claims_table(curves, specs, architectures, baseline, fingerprints, statistics, seed)
+        table = claims_table(curves, roles, baselines, fingerprints, statistics, seed)
         tables.append(table.assign(setting=label))
     table = pd.concat(tables, ignore_index=True)
     meta = {
-        "baseline": baseline,
+        "baselines": baselines,
         "seed": seed,
         "curve_files": curve_files,
         "statistics": statistics_file,

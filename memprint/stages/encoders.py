@@ -10,7 +10,7 @@ from pathlib import Path
 from memprint import MemprintError
 from memprint.encoders import Encoder, embed_images, load_encoder, save_weights
 from memprint.io import EmbeddingWriter, atomic_path, read_imageset
-from memprint.runtime import resolve_device
+from memprint.runtime import precision_used, resolve_device
 
 log = logging.getLogger(__name__)
 
@@ -84,6 +84,7 @@ def embed(
         "imageset_sha256": imageset.content_hash(),
         "preprocess": encoder.preprocess.describe(),
         "pooling": encoder.pooling,
+        "precision": precision_used(dev),
         "layer0": "patch_embed: mean of patch tokens entering the first block",
     }
     writer = EmbeddingWriter(out, encoder.layer_names, dims, len(imageset), imageset.image_ids, resume_key, attrs)

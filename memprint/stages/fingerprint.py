@@ -15,6 +15,8 @@ from memprint.runtime import resolve_device
 from memprint.stages.ct import load_ct_reference, score_layers
 
 log = logging.getLogger(__name__)
+CURVE_COLUMNS = ["layer", "layer_name", "ct", "encoder", "generator", "architecture", "run", "split", "role"]
+CURVE_COLUMNS += ["set_size", "n_samples", "seconds"]
 
 
 def protocol_sets(n: int, protocol: dict):
@@ -40,21 +42,25 @@ def fingerprint_curves(
     device: str = "auto",
 ) -> None:
     """C_T-layer curves of one generator's target and reference sets over the protocol's seeded splits, under
-    each C_T setting (one reference file and one output each)."""
+    each C_T setting (one reference file and one output each). A set C_T cannot score (no cell holds enough of
+    its images) leaves the generator out of that setting's fingerprint: its file has no rows and says why."""
     train, generated = read_embeddings(train_emb), read_embeddings(generated_emb)
     dev = resolve_device(device)
     for reference, out in zip(references, outs, strict=True):
         refs, settings = load_ct_reference(reference, train)
-        frames = []
+        frames, left_out = [], ""
         for split, role, idx in protocol_sets(len(generated.image_ids), protocol):
             started = time.perf_counter()
             try:
                 df, _, _ = score_layers(refs, train.layer_names, [layer[idx] for layer in generated.layers], dev)
             except MemprintError as error:
-                raise MemprintError(
-                    f"fingerprint {role} set of {len(idx)} images (split {split}) of {generator}: {error}; or "
-                    "raise fingerprint.target_size / reference_sizes"
-                ) from None
+                left_out = (
+                    f"its {role} set of {len(idx)} images (split {split}) has no C_T score ({error}); raise "
+                    "fingerprint.target_size / reference_sizes to include it"
+                )
+                log.warning("%s left out of the fingerprint: %s", generator, left_out)
+                frames = []
+                break
             frames.append(
                 df[["layer", "layer_name", "ct"]].assign(
                     encoder=encoder,
@@ -69,9 +75,11 @@ def fingerprint_curves(
                 )
             )
         write_csv(
-            pd.concat(frames, ignore_index=True),
+            pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=CURVE_COLUMNS),
             out,
             {
+                "generator": generator,
+                "left_out": left_out,
                 "generated_embeddings": generated_emb,
                 "ct_settings": settings.__dict__,
                 "protocol": protocol,

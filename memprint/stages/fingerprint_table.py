@@ -74,6 +74,7 @@ def _evaluate(features: dict, classifier_files: list[str]) -> tuple[pd.DataFrame
             open_tables.append(curve.assign(method=method, matching=matching, set_size=size, auc=auc))
     for path in classifier_files:
         votes = read_csv(path)
+        votes = votes[votes["target"].isin(set(features[STATISTICS].index.get_level_values("generator")))]
         name = read_csv_provenance(path)["classifier"]
         evaluations.append(
             votes.assign(
@@ -99,14 +100,24 @@ def fingerprint_table(
     markdown_out: str,
     open_set_out: str,
     seed: int = 0,
+    left_out: dict[str, str] | None = None,
 ) -> pd.DataFrame:
     """``embeddings``: encoder -> image set (train, test, every generator) -> embedding file; ``references``:
-    encoder -> its C_T reference file. Their provenance gives the embedding and reference-fit seconds."""
+    encoder -> its C_T reference file. Their provenance gives the embedding and reference-fit seconds.
+    ``left_out``: generators the protocol could not use and why (too few samples); a generator whose sets had no
+    C_T score is left out too, of every method, so all methods are compared on the same targets."""
     from memprint.fingerprint import accuracy_rows
 
-    curve_tables = [read_csv(path) for path in curve_files]
+    left_out = dict(left_out or {})
+    for path in curve_files:
+        meta = read_csv_provenance(path)
+        if meta.get("left_out"):
+            left_out[meta["generator"]] = meta["left_out"]
+    kept = [(read_csv(path), path) for path in curve_files if not read_csv_provenance(path).get("left_out")]
+    curve_tables, curve_files = [table for table, _ in kept], [path for _, path in kept]
     curves = pd.concat(curve_tables, ignore_index=True)
     statistics = read_csv(statistics_file)
+    statistics = statistics[~statistics["generator"].isin(left_out)]
     features, set_seconds = _methods(curves, statistics)
     embed_seconds, fixed, per_image = _costs(embeddings, references, statistics_file)
     sample_counts = curves.groupby("generator")["n_samples"].first()
@@ -152,8 +163,15 @@ def fingerprint_table(
     write_csv(open_curves, open_set_out, meta)
     auc = open_curves.drop_duplicates(["method", "matching", "set_size"])
     with atomic_path(markdown_out) as tmp:
-        Path(tmp).write_text(table1_markdown(table, auc))
+        Path(tmp).write_text(table1_markdown(table, auc) + left_out_markdown(left_out))
     return table
+
+
+def left_out_markdown(left_out: dict[str, str]) -> str:
+    if not left_out:
+        return ""
+    lines = ["", "**left out of the fingerprint** (every method is compared on the same generators):", ""]
+    return "\n".join(lines + [f"- {name}: {reason}" for name, reason in left_out.items()]) + "\n"
 
 
 def table1_markdown(table: pd.DataFrame, auc: pd.DataFrame) -> str:

@@ -11,7 +11,7 @@ from pathlib import Path
 from memprint import MemprintError
 from memprint.generators import gather_shards, generator
 from memprint.io import atomic_path, provenance, read_imageset, sha256_file, write_csv, write_imageset
-from memprint.runtime import resolve_device
+from memprint.runtime import precision_used, resolve_device
 
 log = logging.getLogger(__name__)
 
@@ -54,10 +54,12 @@ def sample_shard(
     name: str, spec: dict, shard: int, weights: str, out: str, device: str = "auto", batch_size: int = 256
 ) -> None:
     """One shard of a trained network; ``weights``: its local weights (configured, fetched or trained here)."""
-    started = time.perf_counter()
-    samples = generator(name, spec).sample_shard(shard, resolve_device(device), batch_size, weights)
+    started, dev = time.perf_counter(), resolve_device(device)
+    samples = generator(name, spec).sample_shard(shard, dev, batch_size, weights)
     seconds = time.perf_counter() - started
-    samples.attrs.update(sample_seconds=seconds, images_per_second=len(samples) / seconds)
+    samples.attrs.update(
+        sample_seconds=seconds, images_per_second=len(samples) / seconds, precision=precision_used(dev)
+    )
     write_imageset(out, samples)
     log.info(
         "%s shard %d: %d images in %.1f s (%.1f images/s)", name, shard, len(samples), seconds, len(samples) / seconds
@@ -94,12 +96,13 @@ def train_zoo_model(
     train_sha256 = train_set.content_hash()
     paths = dict(zip(epochs, checkpoint_paths))
 
+    dev = resolve_device(device)
+
     def save(epoch, payload):
-        payload["train_sha256"] = train_sha256
+        payload.update(train_sha256=train_sha256, precision=precision_used(dev))
         with atomic_path(paths[epoch]) as tmp:
             torch.save(payload, tmp)
 
-    dev = resolve_device(device)
     summary = train(spec, train_set.images, train_seed, epochs, dev, save)
     with atomic_path(summary_out) as tmp:
         tmp.write_text(
@@ -108,6 +111,7 @@ def train_zoo_model(
                     spec=spec,
                     seed=train_seed,
                     device=str(dev),
+                    precision=precision_used(dev),
                     images=len(train_set),
                     train=train_path,
                     train_sha256=train_sha256,
@@ -127,13 +131,21 @@ def generator_summary(
     inception: str | None,
     out: str,
     device: str = "auto",
+    last_layers: dict[str, dict[str, str]] | None = None,
 ):
     """One row per generator: kind, architecture, weights, training time (zoo runs: ``training`` maps each run to
-    its training summary), sampling speed and FID against P."""
+    its training summary), sampling speed, FID against P in InceptionV3 features (when ``inception`` is given)
+    and the Fréchet distance to P in each encoder's last layer (``last_layers``: encoder -> image set -> its
+    embedding file, ``test`` included; FD_DINOv2 of Stein et al. 2023 when the encoder is DINOv2)."""
     import pandas as pd
 
     from memprint import fid
+    from memprint.io import read_embeddings
 
+    last = {
+        encoder: {name: read_embeddings(path).layers[-1].astype("float64") for name, path in files.items()}
+        for encoder, files in (last_layers or {}).items()
+    }
     dev = resolve_device(device)
     network = fid.load_inception(inception) if inception else None
     test_features = fid.inception_features(network, read_imageset(test_path).images, dev) if network else None
@@ -155,6 +167,7 @@ def generator_summary(
                     if network
                     else None
                 ),
+                **{f"fd_{e}": fid.frechet_distance(layer[name], layer["test"]) for e, layer in last.items()},
                 "weights_used": samples.attrs.get("weights_used", "none (fitted by the pipeline)"),
             }
         )
@@ -168,6 +181,8 @@ def generator_summary(
             if inception
             else "none configured (fid.inception): FID not computed",
             "fid_reference": test_path,
+            "fd_columns": "Fréchet distance to P in the encoder's last layer (CLS token), fd_<encoder>; "
+            "FID and FD are biased upwards by small sets: compare sets of equal size",
             "device": str(dev),
         },
     )

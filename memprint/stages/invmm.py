@@ -12,7 +12,7 @@ import pandas as pd
 
 from memprint import datasets
 from memprint.io import read_csv, read_csv_provenance, read_imageset, write_csv
-from memprint.runtime import resolve_device
+from memprint.runtime import precision_used, resolve_device
 
 log = logging.getLogger(__name__)
 
@@ -84,6 +84,7 @@ def invmm_shard(
             "seconds_per_image": seconds / max(len(rows), 1),
             "batch_size": batch_size,
             "device": str(dev),
+            "precision": precision_used(dev),
         },
     )
     return table

@@ -33,11 +33,13 @@ def train_segmenter(
     """Train the weakly supervised segmenter on T's labels and measure its masks on the held-out test set."""
     import torch
 
+    from memprint.datasets import limited
     from memprint.segmenter import WeakSegmenter, mask_quality
     from memprint.segmenter import train_segmenter as train_weak_segmenter
 
     dev = resolve_device(device)
     train, test = read_imageset(train_path), read_imageset(test_path)
+    train = limited(train, spec.get("train_images"), spec["seed"], "segmenter.train_images")
     init_state, init = None, "random init (from scratch)"
     if spec.get("init_weights"):
         init_state = torch.load(spec["init_weights"], map_location="cpu", weights_only=True)

@@ -1,0 +1,185 @@
+"""The ``memprint`` subcommands: each reads its arguments, runs one stage, and returns what to print."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from memprint import MemprintError
+from memprint.embedding_inputs import load_three
+from memprint.runtime import set_precision
+
+
+def cmd_ct(args) -> dict:
+    from memprint.ct import CTSettings, LayerReference
+
+    settings = CTSettings(
+        cells=args.cells,
+        tau=args.tau,
+        min_generated_per_cell=args.min_generated_per_cell,
+        pca_dim=args.pca_dim,
+        distance=args.distance,
+        seed=args.seed,
+    )
+    names, train, test, generated = load_three(args.train, args.test, args.generated, args.layer)
+    layers = []
+    for name, t, p, q in zip(names, train, test, generated):
+        result = LayerReference.fit(t, p, settings, layer=name).score(q, layer=name)
+        layers.append({"layer": name, **result.as_dict()})
+    out = (
+        {"settings": settings.__dict__, "layers": layers}
+        if len(layers) > 1
+        else {"settings": settings.__dict__, **layers[0]}
+    )
+    return out
+
+
+def cmd_copies(args) -> dict:
+    """Per sample and layer: nearest training image, distance, copy score and flag; copy rates on stdout."""
+    from memprint.copies import copies_frame, copy_rates
+    from memprint.ct import CTSettings, LayerReference
+    from memprint.io import read_embeddings, write_csv
+
+    settings = CTSettings(cells=args.cells, min_generated_per_cell=args.min_generated_per_cell, seed=args.seed)
+    if not 0 < args.threshold < 1:
+        raise MemprintError(f"--threshold {args.threshold}: a copy score percentile must be in (0, 1), e.g. 0.01")
+    names, train, test, generated = load_three(args.train, args.test, args.generated, args.layer)
+    ids = {
+        p: (read_embeddings(p, [names[0]]).image_ids if p.endswith((".h5", ".hdf5")) else None)
+        for p in (args.train, args.generated)
+    }
+    frames = []
+    for index, (name, t, p, q) in enumerate(zip(names, train, test, generated)):
+        ref = LayerReference.fit(t, p, settings, layer=name)
+        train_ids = ids[args.train] if ids[args.train] is not None else np.arange(len(t)).astype(str)
+        sample_ids = ids[args.generated] if ids[args.generated] is not None else np.arange(len(q)).astype(str)
+        frames.append(
+            copies_frame(
+                ref, ref.generated_neighbours(q, layer=name), train_ids, sample_ids, index, name, args.threshold
+            )
+        )
+    import pandas as pd
+
+    table = pd.concat(frames, ignore_index=True)
+    write_csv(
+        table,
+        args.out,
+        {
+            "train": args.train,
+            "test": args.test,
+            "generated": args.generated,
+            "ct_settings": settings.__dict__,
+            "copy_threshold": args.threshold,
+        },
+    )
+    rates = copy_rates(table)
+    return {
+        "written": args.out,
+        "copy_rate": rates[["layer_name", "copy_rate", "ci_low", "ci_high"]].to_dict("records"),
+    }
+
+
+def cmd_embed(args) -> dict:
+    from memprint.config import read_yaml, validate_entry
+    from memprint.stages.encoders import embed
+
+    spec = validate_entry("encoders", read_yaml(args.encoder), args.encoder)
+    set_precision(args.precision)
+    embed(spec, args.weights, args.images, args.out, args.batch_size, args.device, compile_blocks=args.compile)
+    return {"written": args.out}
+
+
+def cmd_data(args) -> dict:
+    from memprint.config import load_config
+    from memprint.stages.data import make_data
+
+    data = load_config(args.config)["data"]
+    if data["heldout"] and not args.heldout:
+        raise MemprintError(f"{args.config}: data.heldout is set; give --heldout FILE for the held-out images")
+    make_data(data, args.train, args.test, args.heldout if data["heldout"] else None)
+    return {"written": [args.train, args.test] + ([args.heldout] if data["heldout"] else [])}
+
+
+def cmd_sample(args) -> dict:
+    from memprint.config import load_config
+    from memprint.generators import generator
+    from memprint.stages.generators import make_generator_samples
+
+    generators = load_config(args.config)["generators"]
+    if args.generator not in generators:
+        raise MemprintError(f"generator {args.generator!r} is not in {args.config}; it has {sorted(generators)}")
+    kind = generator(args.generator, generators[args.generator])
+    if kind.sharded or "segmenter" in kind.needs:
+        raise MemprintError(
+            f"generator {args.generator} ({kind.kind}) needs the pipeline (a trained model or the "
+            "segmenter); run it with snakemake"
+        )
+    source = args.source or (args.train if kind.spec.get("source", "train") == "train" else None)
+    if "source" in kind.needs and source is None:
+        raise MemprintError(f"generator {args.generator} alters its {kind.spec['source']} set; give it with --source")
+    make_generator_samples(args.generator, kind.spec, args.out, args.train, source if "source" in kind.needs else None)
+    return {"written": args.out}
+
+
+def cmd_invmm(args) -> dict:
+    import tempfile
+
+    from memprint.stages.invmm import invmm_shard, invmm_table
+
+    set_precision(args.precision)
+
+    if not Path(args.model).exists():
+        raise MemprintError(f"--model {args.model}: not found; give a UNet2DModel folder or a zoo DDPM checkpoint")
+    spec = (
+        {"kind": "diffusion", "model": args.model}
+        if Path(args.model).is_dir()
+        else {"kind": "zoo", "scheduler": "ddim"}
+    )
+    similarity = {"kind": "pixel_correlation"}
+    if args.similarity.startswith("sscd:"):
+        similarity = {"kind": "sscd", "file": args.similarity.removeprefix("sscd:")}
+    elif args.similarity != "pixel_correlation":
+        raise MemprintError(f"--similarity {args.similarity!r}: use pixel_correlation or sscd:FILE")
+    invmm = {
+        "limit": args.limit,
+        "shards": 1,
+        "similarity": similarity,
+        "settings": {"max_steps": args.max_steps, "ddim_steps": args.ddim_steps, "seed": args.seed},
+    }
+    with tempfile.TemporaryDirectory() as scratch:
+        shard = str(Path(scratch) / "shard0.csv")
+        invmm_shard(
+            Path(args.model).stem,
+            spec,
+            args.model,
+            args.images,
+            invmm,
+            0,
+            shard,
+            device=args.device,
+            batch_size=args.batch_size,
+        )
+        table = invmm_table([shard], args.out)
+    return {"written": args.out, "images": len(table), "reproduced": int(table["reproduced"].sum())}
+
+
+def cmd_published(args) -> dict:
+    import tempfile
+
+    from memprint.generators import generator
+    from memprint.io import write_imageset
+    from memprint.published import download, import_models
+
+    spec = {"kind": "published", "manifest": args.manifest, "folder": args.folder}
+    kind = generator(Path(args.out).stem, {**spec, **({"models": args.models} if args.models else {})})
+    kind.check({})
+    with tempfile.TemporaryDirectory() as scratch:
+        files = kind.grid_files()
+        if not args.folder:
+            files = [str(Path(scratch) / Path(f).name) for f in files]
+            for grid, path in zip(kind.grids, files):
+                download(grid, path)
+        samples = import_models(kind.grids, files, kind.name)
+    write_imageset(args.out, samples)
+    return {"written": args.out, "images": len(samples), "models": [g.name for g in kind.grids]}

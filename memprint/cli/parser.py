@@ -1,0 +1,125 @@
+"""``memprint``: the pipeline's stages for ad-hoc use, outside Snakemake.
+
+memprint ct --train T.npy --test P.npy --generated Q.npy --cells 5      # one JSON object
+memprint ct --train T.h5 --test P.h5 --generated Q.h5 --layer blocks.11
+memprint embed --encoder encoder.yaml --weights w.pt --images set.h5 --out emb.h5
+memprint data --config config.yaml --train train.h5 --test test.h5
+memprint sample --config config.yaml --generator kde_0.1 --train train.h5 --out kde.h5
+memprint invmm --model unet_folder_or_zoo_ddpm.pt --images train.h5 --out scores.csv --limit 100
+memprint copies --train T.h5 --test P.h5 --generated Q.h5 --out copies.csv   # per-sample copies per layer
+memprint published --manifest configs/published/cifar10.yaml --models ddpm_floros --out ddpm.h5
+"""
+
+from __future__ import annotations
+
+import argparse
+
+from memprint import __version__
+from memprint.cli import commands
+from memprint.runtime import PRECISIONS
+
+
+def build_parser() -> argparse.ArgumentParser:
+    from memprint.config import section_defaults
+
+    ct_default, runtime, invmm = (section_defaults(s) for s in ("ct", "runtime", "invmm.settings"))
+    parser = argparse.ArgumentParser(
+        prog="memprint", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--version", action="version", version=__version__)
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    ct = sub.add_parser("ct", help="C_T score of generated samples (prints JSON)")
+    ct.add_argument("--train", required=True, help="T: .npy (N,D) or (L,N,D), or an embedding .h5")
+    ct.add_argument("--test", required=True, help="P, same format")
+    ct.add_argument("--generated", required=True, help="Q, same format")
+    ct.add_argument("--cells", type=int, default=ct_default["cells"], help="KMeans cells fit on T")
+    ct.add_argument("--tau", type=float, default=None, help="keep cells whose share of Q exceeds tau (default 20/|Q|)")
+    ct.add_argument(
+        "--min-generated-per-cell",
+        type=int,
+        default=ct_default["min_generated_per_cell"],
+        help="tau = this / |Q| when --tau is not given",
+    )
+    ct.add_argument("--pca-dim", type=int, default=None, help="PCA fit on T per layer (Bai et al. code: 64)")
+    ct.add_argument("--distance", choices=["euclidean", "abs_cosine"], default=ct_default["distance"])
+    ct.add_argument("--seed", type=int, default=ct_default["seed"])
+    ct.add_argument("--layer", default=None, help="one layer: a name in the .h5 files, or an index into (L,N,D)")
+    ct.set_defaults(func=commands.cmd_ct)
+
+    emb = sub.add_parser("embed", help="every layer's embedding of an image-set file")
+    emb.add_argument("--encoder", required=True, help="YAML file with one encoder entry (as in config.yaml)")
+    emb.add_argument("--weights", default=None, help="state-dict file (omit only with weights: random)")
+    emb.add_argument("--images", required=True, help="image-set .h5")
+    emb.add_argument("--out", required=True)
+    emb.add_argument("--batch-size", type=int, default=runtime["batch_size"])
+    emb.add_argument("--device", default=runtime["device"])
+    emb.add_argument("--compile", action="store_true", help="torch.compile the encoder's blocks first")
+    emb.add_argument(
+        "--precision",
+        choices=PRECISIONS,
+        default=runtime["precision"],
+        help="auto: bf16 where the device has bf16 units (CUDA; CPUs with AMX or AVX-512 BF16), else float32",
+    )
+    emb.set_defaults(func=commands.cmd_embed, outputs=["out"])
+
+    data = sub.add_parser("data", help="write the training and test image sets of a config")
+    data.add_argument("--config", required=True)
+    data.add_argument("--train", required=True)
+    data.add_argument("--test", required=True)
+    data.add_argument("--heldout", default=None, help="held-out images (when the config sets data.heldout)")
+    data.set_defaults(func=commands.cmd_data, outputs=["train", "test", "heldout"])
+
+    sample = sub.add_parser("sample", help="fit one configured generator on a training set and sample it")
+    sample.add_argument("--config", required=True)
+    sample.add_argument("--generator", required=True)
+    sample.add_argument("--train", required=True)
+    sample.add_argument("--source", default=None, help="the image set a pathological kind alters (default: --train)")
+    sample.add_argument("--out", required=True)
+    sample.set_defaults(func=commands.cmd_sample, outputs=["out"])
+
+    inv = sub.add_parser("invmm", help="InvMM memorization score of each image under a diffusion model")
+    inv.add_argument("--model", required=True, help="a UNet2DModel folder, or a zoo DDPM checkpoint (.pt)")
+    inv.add_argument("--images", required=True, help="image-set .h5 (e.g. the training set)")
+    inv.add_argument("--out", required=True, help="CSV of scores")
+    inv.add_argument("--limit", type=int, default=None, help="score a class-stratified subset of N images (seeded)")
+    inv.add_argument("--similarity", default="pixel_correlation", help="pixel_correlation or sscd:FILE")
+    inv.add_argument("--max-steps", type=int, default=invmm["max_steps"])
+    inv.add_argument("--ddim-steps", type=int, default=invmm["ddim_steps"])
+    inv.add_argument("--seed", type=int, default=invmm["seed"])
+    inv.add_argument("--batch-size", type=int, default=runtime["invmm_batch_size"])
+    inv.add_argument("--device", default=runtime["device"])
+    inv.add_argument(
+        "--precision",
+        choices=PRECISIONS,
+        default=runtime["precision"],
+        help="auto: bf16 where the device has bf16 units (CUDA; CPUs with AMX or AVX-512 BF16), else float32",
+    )
+    inv.set_defaults(func=commands.cmd_invmm, outputs=["out"])
+
+    cop = sub.add_parser("copies", help="which generated samples copy which training images, per layer (CSV)")
+    cop.add_argument("--train", required=True, help="T: .npy (N,D) or (L,N,D), or an embedding .h5")
+    cop.add_argument("--test", required=True, help="P, same format")
+    cop.add_argument("--generated", required=True, help="Q, same format")
+    cop.add_argument("--out", required=True, help="CSV: sample, layer, nearest training id, distance, score, copy")
+    cop.add_argument(
+        "--threshold",
+        type=float,
+        default=section_defaults("copies")["threshold"],
+        help="copy: score below this percentile of P's",
+    )
+    cop.add_argument("--cells", type=int, default=ct_default["cells"])
+    cop.add_argument("--min-generated-per-cell", type=int, default=ct_default["min_generated_per_cell"])
+    cop.add_argument("--seed", type=int, default=ct_default["seed"])
+    cop.add_argument("--layer", default=None, help="one layer: a name in the .h5 files, or an index into (L,N,D)")
+    cop.set_defaults(func=commands.cmd_copies, outputs=["out"])
+
+    pub = sub.add_parser("published", help="published models' samples (a manifest's sample grids) as an image set")
+    pub.add_argument("--manifest", required=True, help="YAML manifest, e.g. configs/published/cifar10.yaml")
+    pub.add_argument("--models", nargs="+", default=None, help="the manifest's models to pool (default all)")
+    pub.add_argument(
+        "--folder", default=None, help="offline copy as FOLDER/<owner>/<repository>/<path>; default: download"
+    )
+    pub.add_argument("--out", required=True, help="image-set .h5 (use it as a generator: kind samples, path OUT)")
+    pub.set_defaults(func=commands.cmd_published, outputs=["out"])
+    return parser

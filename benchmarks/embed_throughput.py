@@ -20,8 +20,9 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from memprint.embedding_files import read_embeddings
 from memprint.encoders import load_encoder
-from memprint.io import ImageSet, read_embeddings, write_imageset
+from memprint.io import ImageSet, write_imageset
 from memprint.runtime import autocast, precision_used, resolve_device
 from memprint.stages.encoders import embed
 

@@ -78,9 +78,10 @@ def build_classifier(spec: dict, classes: int, in_channels: int, weights: str | 
     model = torchvision.models.get_model(arch, weights=None)
     used = "random init"
     if weights is not None:
+        from memprint.checkpoints import load_checkpoint
         from memprint.io import sha256_file
 
-        state = torch.load(weights, map_location="cpu", weights_only=True)
+        state = load_checkpoint(weights, f"classifier {arch}")
         try:
             model.load_state_dict(state)
         except RuntimeError as err:

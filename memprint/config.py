@@ -21,17 +21,33 @@ SCHEMA = Path(__file__).resolve().parents[1] / "schemas" / "config.schema.yaml"
 RESERVED_NAMES = ("train", "test", "heldout")
 
 
+class _StrictLoader(yaml.SafeLoader):
+    """YAML that refuses a key given twice in one mapping (plain YAML keeps the last one, silently)."""
+
+    def construct_mapping(self, node, deep=False):
+        seen = {}
+        for key_node, _ in node.value:
+            key = self.construct_object(key_node, deep=deep)
+            if key in seen:
+                raise yaml.constructor.ConstructorError(
+                    None, None, f"key {key!r} is given twice (first at line {seen[key] + 1})", key_node.start_mark
+                )
+            seen[key] = key_node.start_mark.line
+        return super().construct_mapping(node, deep=deep)
+
+
 def read_yaml(path: str | Path) -> dict:
-    """A YAML mapping; a missing file or a syntax error is one line naming the file (and the line)."""
+    """A YAML mapping; a missing file, a syntax error or a key given twice is one line naming the file and the
+    line."""
     path = Path(path)
     if not path.is_file():
         raise MemprintError(f"{path}: config file not found; give the path of a YAML file")
     try:
-        value = yaml.safe_load(path.read_text())
+        value = yaml.load(path.read_text(), Loader=_StrictLoader)
     except yaml.YAMLError as err:
         mark = getattr(err, "problem_mark", None)
         where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
-        raise MemprintError(f"{path}: not valid YAML{where} ({getattr(err, 'problem', err)}); fix the syntax") from None
+        raise MemprintError(f"{path}: not valid YAML{where} ({getattr(err, 'problem', err)}); fix it") from None
     if not isinstance(value, dict):
         raise MemprintError(f"{path}: expected a YAML mapping of settings, got {type(value).__name__}")
     return value
@@ -134,7 +150,10 @@ def _validator():
                     instance.setdefault(name, copy.deepcopy(sub["default"]))
         yield from check_properties(validator, properties, instance, schema)
 
-    return jsonschema.validators.extend(base, {"properties": properties_with_defaults})
+    strict = base.TYPE_CHECKER.redefine(  # JSON Schema counts 100.0 as an integer; a sample count must be one
+        "integer", lambda checker, instance: isinstance(instance, int) and not isinstance(instance, bool)
+    )
+    return jsonschema.validators.extend(base, {"properties": properties_with_defaults}, type_checker=strict)
 
 
 def _message(error) -> str:
@@ -182,11 +201,27 @@ def expand_zoo(zoo: dict) -> dict[str, dict]:
     return entries
 
 
+NAMED_SECTIONS = ("generators", "encoders", "ct_variants")
+
+
+def _check_names(config: dict) -> None:
+    """Entry names are strings: YAML 1.1 reads ``on:``, ``yes:`` or ``0.1:`` as a boolean or a number."""
+    sections = {s: config.get(s) for s in NAMED_SECTIONS} | {"zoo.models": (config.get("zoo") or {}).get("models")}
+    for section, entries in sections.items():
+        for name in entries or {} if isinstance(entries, dict) else {}:
+            if not isinstance(name, str):
+                raise MemprintError(
+                    f"config error at {section}: the name {name!r} is read by YAML as a {type(name).__name__}, not a "
+                    f"name; quote it as written (e.g. 'on': rather than on:) or rename the entry"
+                )
+
+
 def validate(config: dict) -> dict:
     """Check ``config`` in place (zoo entries expanded into ``generators`` and checked too), fill the schema's
     defaults, and run the cross-checks; a problem is one MemprintError naming the key and the fix."""
     from memprint.config_checks import check_config
 
+    _check_names(config)
     plugins = config.get("plugins", [])
     full_schema = schema(plugins if isinstance(plugins, list) else ())
     _check_schema(config, full_schema)

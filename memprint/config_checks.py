@@ -12,6 +12,8 @@ from pathlib import Path
 
 from memprint import MemprintError
 
+MIN_TEST_PER_CELL = 5  # P images per C_T cell on average: fewer, and a cell's comparison rests on a handful
+
 
 def _error(key: str, text: str) -> MemprintError:
     return MemprintError(f"config error at {key}: {text}")
@@ -53,8 +55,15 @@ def data_sizes(config: dict) -> tuple[int | None, int | None]:
         cfg = data["cifar10"]
         train = cfg.get("train_limit") or (_npz_rows(cfg["train_npz"]) if cfg.get("train_npz") else 50000)
         test = cfg.get("test_limit") or (_npz_rows(cfg["test_npz"]) if cfg.get("test_npz") else 10000)
-    else:
-        return None, None
+    else:  # a folder: its image files, counted without reading them
+        from memprint.datasets import IMAGE_SUFFIXES
+
+        train, test = (
+            sum(1 for p in Path(data["folder"][split]).rglob("*") if p.suffix.lower() in IMAGE_SUFFIXES)
+            if Path(data["folder"][split]).is_dir()
+            else None
+            for split in ("train", "test")
+        )
     if train is not None and data.get("duplicates"):
         train += data["duplicates"]["images"] * (data["duplicates"]["copies"] - 1)
     return train, test
@@ -161,11 +170,25 @@ def _check_sizes(config: dict) -> None:
     the fingerprint protocol."""
     from memprint.generators import generator
 
-    train, _ = data_sizes(config)
+    train, test = data_sizes(config)
     settings = {"ct": config["ct"], **{f"ct_variants.{k}": v for k, v in config["ct_variants"].items()}}
     for key, ct in settings.items():
         if train is not None and ct["cells"] > train:
             raise _error(f"{key}.cells", f"{ct['cells']} cells for a training set of {train} images; lower cells")
+        if test is not None and test < MIN_TEST_PER_CELL * ct["cells"]:
+            raise _error(
+                f"{key}.cells",
+                f"{ct['cells']} cells for a test set (P) of {test} images: C_T compares distances within each cell, "
+                f"so P needs at least {MIN_TEST_PER_CELL} per cell ({MIN_TEST_PER_CELL * ct['cells']}); lower cells "
+                "or give more test images",
+            )
+        if ct["tau"] is not None and ct["tau"] >= 1 / ct["cells"]:
+            raise _error(
+                f"{key}.tau",
+                f"{ct['tau']} with {ct['cells']} cells: a cell counts only when it holds more than {ct['tau']:.0%} of "
+                f"the generated samples, which {ct['cells']} cells need not give; use tau below 1/cells "
+                f"({1 / ct['cells']:.3g}) or leave it out (min_generated_per_cell)",
+            )
     needed = (
         max(ct["min_generated_per_cell"] for ct in settings.values() if ct["tau"] is None)
         if any(ct["tau"] is None for ct in settings.values())

@@ -28,6 +28,7 @@ import torch
 from memprint import MemprintError
 from memprint.cells import assign_cells, check_matrix, mann_whitney_z, nearest_distances
 from memprint.config import section_defaults
+from memprint.config_checks import MIN_TEST_PER_CELL
 
 DISTANCES = ("euclidean", "abs_cosine")
 
@@ -130,6 +131,12 @@ class LayerReference:
                 f"{len(train)} training points{where} cannot fill {settings.cells} cells; "
                 "lower ct.cells or use more training images"
             )
+        if len(test) < MIN_TEST_PER_CELL * settings.cells:
+            raise MemprintError(
+                f"{len(test)} test points (P){where} for {settings.cells} cells: C_T compares distances within each "
+                f"cell, so P needs at least {MIN_TEST_PER_CELL} per cell ({MIN_TEST_PER_CELL * settings.cells}); give "
+                "more test images or use fewer cells"
+            )
         if np.ptp(train, axis=0).max() == 0.0:
             msg = f"embeddings{where} are identical for every training image: C_T is undefined there"
             warnings.warn(msg, stacklevel=2)
@@ -222,9 +229,10 @@ class LayerReference:
             z[cell] = mann_whitney_z(self.test_dist[self.test_cells == cell], gen_dist[gen_cells == cell])
         weights = np.where(kept, test_counts / n_test, 0.0)
         if not kept.any():
+            knob = "lower tau (ct.tau)" if self.settings.tau is not None else "lower ct.min_generated_per_cell"
             raise MemprintError(
                 f"no cell{where} holds more than tau x |Q| = {tau * n_gen:.1f} of the {n_gen} generated samples; "
-                "generate more samples, use fewer cells (ct.cells) or lower ct.min_generated_per_cell"
+                f"generate more samples, use fewer cells (ct.cells) or {knob}"
             )
         if weights.sum() == 0.0:
             raise MemprintError(
@@ -232,6 +240,7 @@ class LayerReference:
             )
         used = kept & (test_counts > 0)
         ct = float(np.dot(weights[used], z[used]) / weights[used].sum())
+        dropped = k - int(used.sum())
         return CTResult(
             ct,
             float(tau),
@@ -240,6 +249,12 @@ class LayerReference:
             np.bincount(self.train_cells, minlength=k).tolist(),
             test_counts.tolist(),
             gen_counts.tolist(),
+            warning=(
+                f"{dropped} of {k} cells left out{where} (at most tau x |Q| = {tau * n_gen:.1f} generated samples or "
+                f"no test sample there): C_T covers {weights[used].sum():.0%} of P"
+                if dropped
+                else ""
+            ),
         )
 
     def state(self) -> dict:

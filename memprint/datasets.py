@@ -14,6 +14,7 @@ import numpy as np
 
 from memprint import MemprintError
 from memprint.io import ImageSet
+from memprint.pixels import to_uint8
 from memprint.subsets import stratified_indices
 
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".webp", ".tif", ".tiff"}
@@ -41,7 +42,8 @@ def digits_split(test_fraction: float, seed: int) -> tuple[ImageSet, ImageSet]:
 
 
 def load_npz(path: str | Path) -> ImageSet:
-    """An ``.npz`` of uint8 images under ``x`` (or ``arr_0``) with optional labels ``y``."""
+    """An ``.npz`` of images under ``x`` (or ``arr_0``, the ADM layout) with optional labels ``y``: uint8 0..255,
+    16-bit, or float in 0..1 or -1..1 (inferred, recorded as ``pixel_range``)."""
     path = Path(path)
     if not path.exists():
         raise MemprintError(f"{path}: file not found; give an existing .npz path")
@@ -59,10 +61,7 @@ def load_npz(path: str | Path) -> ImageSet:
         raise MemprintError(
             f"{path}: not a readable .npz file ({err}); rewrite it with np.savez(path, x=images)"
         ) from None
-    if images.dtype != np.uint8:
-        raise MemprintError(
-            f"{path}: images must be a uint8 array, got {images.dtype}; save them as np.uint8 in 0..255"
-        )
+    images, pixel_range = to_uint8(images, str(path))
     if images.ndim == 3:
         images = images[..., None]
     if names is None:
@@ -73,7 +72,7 @@ def load_npz(path: str | Path) -> ImageSet:
             f"{path}: file names repeat ({', '.join(repeated)} ...); give every image its own name "
             "in 'filenames', or leave that array out"
         )
-    return ImageSet(images, labels, names.astype(object), {"source": str(path.resolve())})
+    return ImageSet(images, labels, names.astype(object), {"source": str(path.resolve()), "pixel_range": pixel_range})
 
 
 def cifar10(split: str, npz: str | None, root: str) -> ImageSet:
@@ -102,7 +101,8 @@ def cifar10(split: str, npz: str | None, root: str) -> ImageSet:
 
 
 def load_folder(folder: str | Path) -> ImageSet:
-    """All images under ``folder`` (sorted), one size; sub-folder names become integer labels."""
+    """All images under ``folder`` (sorted), one size; sub-folder names become integer labels (``classes`` in the
+    attributes names them). 16-bit images are scaled to 8 bits, not clipped."""
     from PIL import Image, UnidentifiedImageError
 
     folder = Path(folder)
@@ -116,7 +116,10 @@ def load_folder(folder: str | Path) -> ImageSet:
     for path in files:
         try:
             with Image.open(path) as img:
-                array = np.asarray(img.convert("L" if img.mode in ("1", "L", "I;16", "I") else "RGB"))
+                if img.mode.startswith("I"):  # 16-bit grey (PNG I;16 or I): scale, never clip to 255
+                    array = to_uint8(np.asarray(img).astype(np.uint16), str(path))[0]
+                else:
+                    array = np.asarray(img.convert("L" if img.mode in ("1", "L") else "RGB"))
         except (UnidentifiedImageError, OSError) as err:
             raise MemprintError(f"{path}: not a readable image ({err}); remove or replace it") from err
         array = array[..., None] if array.ndim == 2 else array
@@ -136,12 +139,19 @@ def load_folder(folder: str | Path) -> ImageSet:
         images.append(array)
     labels = np.array([classes.index(p.parent.relative_to(folder).as_posix()) if classes else -1 for p in files])
     ids = np.array([p.relative_to(folder).as_posix() for p in files], dtype=object)
-    return ImageSet(
-        np.stack(images).astype(np.uint8),
-        labels.astype(np.int64),
-        ids,
-        {"source": str(folder.resolve()), "classes": classes},
-    )
+    stacked, pixel_range = to_uint8(np.stack(images).astype(np.uint8), str(folder))
+    attrs = {"source": str(folder.resolve()), "classes": classes, "pixel_range": pixel_range}
+    return ImageSet(stacked, labels.astype(np.int64), ids, attrs)
+
+
+def with_classes(imageset: ImageSet, classes: list[str]) -> ImageSet:
+    """``imageset`` (a folder's) relabelled by class name against ``classes``: two folders agree on what label 2
+    means although each numbers only the classes it holds."""
+    own = list(imageset.attrs.get("classes") or [])
+    if not own:
+        return imageset
+    labels = np.array([classes.index(own[label]) for label in imageset.labels], np.int64)
+    return ImageSet(imageset.images, labels, imageset.image_ids, {**imageset.attrs, "classes": classes})
 
 
 def subset(imageset: ImageSet, rows: np.ndarray, how: str) -> ImageSet:

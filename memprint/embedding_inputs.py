@@ -14,7 +14,7 @@ from memprint import MemprintError
 def load_matrix(path: str, layer: str | None) -> tuple[list[str], list[np.ndarray], dict]:
     """A .npy (N, D) or (L, N, D) array, or a memprint embedding file (all layers, or ``layer``), and the
     embedding file's identity (layer names, encoder weights) to check T, P and Q against each other."""
-    from memprint.io import read_embeddings
+    from memprint.embedding_files import read_embeddings
 
     if path.endswith((".h5", ".hdf5")):
         emb = read_embeddings(path, [layer] if layer else None)

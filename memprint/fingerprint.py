@@ -42,6 +42,14 @@ def protocol_splits(
     return drawn
 
 
+def protocol_sets(n: int, protocol: dict):
+    """(split, role, indices) of every set the protocol draws from ``n`` samples."""
+    for split, (target, references) in enumerate(protocol_splits(n, **protocol)):
+        yield split, "target", target
+        for idx in references.values():
+            yield split, "reference", idx
+
+
 def _cosine(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return (b @ a) / (np.linalg.norm(a) * np.linalg.norm(b, axis=1) + 1e-12)
 

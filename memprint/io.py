@@ -1,7 +1,8 @@
 """HDF5 files of the pipeline: image sets and per-layer embeddings, always written atomically.
 
-Every file is first written to ``<path>.tmp`` and renamed into place only when complete, so a crash never
-leaves a file that looks finished. Files are opened with ``locking=False`` because cluster file systems (NFS)
+Every file is first written to a hidden temporary sibling unique to its writer (``memprint.outputs``) and renamed
+into place only when complete, so a crash never leaves a file that looks finished, and a failed write leaves no
+temporary file behind. Files are opened with ``locking=False`` because cluster file systems (NFS)
 often refuse HDF5's POSIX locks.
 """
 
@@ -22,7 +23,7 @@ import numpy as np
 
 from memprint import MemprintError, __version__
 
-CHUNK_ROWS = 512
+CHUNK_ROWS = 512  # rows per HDF5 chunk of image and embedding datasets
 
 
 def open_h5(path: str | os.PathLike, mode: str = "r") -> h5py.File:
@@ -38,17 +39,25 @@ def open_h5(path: str | os.PathLike, mode: str = "r") -> h5py.File:
 
 @contextlib.contextmanager
 def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
-    """Yield a temporary sibling path; rename it onto ``path`` only if the block finishes without error."""
+    """Yield a temporary sibling path unique to this writer; rename it onto ``path`` only if the block finishes
+    without error (a symlink, device or folder at ``path`` is never replaced). A failed write removes the
+    temporary file and becomes one MemprintError naming the file."""
+    from memprint.outputs import temporary_sibling, write_failed
+
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
+    if path.is_symlink() or (path.exists() and not path.is_file() and not path.is_dir()):
+        raise MemprintError(f"{path}: is a symbolic link or a device; memprint will not replace it")
+    tmp = temporary_sibling(path)
     try:
         yield tmp
         os.replace(tmp, path)
-    except BaseException:
+    except BaseException as err:
         if tmp.is_dir():
-            shutil.rmtree(tmp)
+            shutil.rmtree(tmp, ignore_errors=True)
         tmp.unlink(missing_ok=True)
+        if isinstance(err, OSError) and not isinstance(err, FileNotFoundError):
+            raise write_failed(path, err) from None
         raise
 
 
@@ -154,6 +163,8 @@ def write_imageset(path: str | os.PathLike, imageset: ImageSet) -> None:
 
 
 def read_imageset(path: str | os.PathLike) -> ImageSet:
+    """An image-set file, its pixels checked against the SHA-256 recorded when it was written (a bit flip, or a
+    file edited outside memprint, is refused)."""
     with open_h5(path) as f:
         if "images" not in f:
             raise MemprintError(f"{path}: no /images dataset; this is not a memprint image-set file")
@@ -161,107 +172,16 @@ def read_imageset(path: str | os.PathLike) -> ImageSet:
         labels = f["labels"][()] if "labels" in f else np.full(len(images), -1, np.int64)
         ids = f["image_ids"].asstr()[()] if "image_ids" in f else np.array([str(i) for i in range(len(images))])
         attrs = dict(f.attrs)
-    return ImageSet(images, labels, np.asarray(ids, dtype=object), attrs)
+    try:
+        imageset = ImageSet(images, labels, np.asarray(ids, dtype=object), attrs)
+    except MemprintError as err:
+        raise MemprintError(f"{path}: {str(err).removeprefix('image set: ')}") from None
+    if attrs.get("content_sha256") and attrs["content_sha256"] != imageset.content_hash():
+        raise MemprintError(
+            f"{path}: its pixels do not match the SHA-256 recorded when it was written (the file changed or is "
+            "damaged); delete it and rerun the step that makes it"
+        )
+    return imageset
 
 
 # ---------------------------------------------------------------------------------------------- embeddings
-
-
-class EmbeddingWriter:
-    """Writes per-layer embeddings batch by batch into ``<path>.tmp``, resumable, renamed when complete.
-
-    The tmp file records how many rows are done (``rows_done``) and a ``resume_key`` (encoder + image set
-    hash); a later run with the same key continues from there, any other key starts over.
-    """
-
-    def __init__(
-        self, path, layer_names: list[str], dims: list[int], n_rows: int, image_ids, resume_key: str, attrs: dict
-    ):
-        self.path = Path(path)
-        self.tmp = self.path.with_name(self.path.name + ".tmp")
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        self.layer_names = layer_names
-        self.file = self._open_or_resume(resume_key, n_rows)
-        if "layers" not in self.file:
-            group = self.file.create_group("layers")
-            for name, dim in zip(layer_names, dims):
-                group.create_dataset(
-                    name, shape=(n_rows, dim), dtype=np.float16, chunks=(min(CHUNK_ROWS, n_rows), dim), fletcher32=True
-                )
-            self.file.create_dataset("image_ids", data=np.asarray(image_ids, dtype=object), dtype=h5py.string_dtype())
-            self.file.attrs.update(h5_attrs(provenance(**attrs)))
-            self.file.attrs["layer_names"] = json.dumps(layer_names)
-            self.file.attrs["resume_key"] = resume_key
-            self.file.attrs["rows_done"] = 0
-            self.file.attrs["complete"] = False
-
-    def _open_or_resume(self, resume_key: str, n_rows: int) -> h5py.File:
-        if self.tmp.exists():
-            try:
-                f = h5py.File(self.tmp, "a", locking=False)
-                if f.attrs.get("resume_key") == resume_key and "layers" in f and len(f["image_ids"]) == n_rows:
-                    return f
-                f.close()
-            except OSError:
-                pass  # a tmp file torn by a crash mid-write: start over
-            self.tmp.unlink()
-        return h5py.File(self.tmp, "w", locking=False)
-
-    @property
-    def rows_done(self) -> int:
-        return int(self.file.attrs["rows_done"])
-
-    def write(self, start: int, layer_arrays: list[np.ndarray]) -> None:
-        stop = start + len(layer_arrays[0])
-        for name, array in zip(self.layer_names, layer_arrays):
-            self.file["layers"][name][start:stop] = array.astype(np.float16)
-        self.file.flush()  # rows on disk before the counter that vouches for them
-        self.file.attrs["rows_done"] = stop
-        self.file.flush()
-
-    def finish(self, **attrs) -> None:
-        """Mark the file complete (``attrs``, e.g. the seconds it took, are recorded) and move it into place."""
-        if self.rows_done != len(self.file["image_ids"]):
-            raise RuntimeError(f"{self.tmp}: {self.rows_done} of {len(self.file['image_ids'])} rows written")
-        self.file.attrs.update(h5_attrs(attrs))
-        self.file.attrs["complete"] = True
-        self.file.close()
-        os.replace(self.tmp, self.path)
-
-    def close(self) -> None:
-        """Close without finishing: the tmp file stays for a later resume."""
-        if self.file.id.valid:
-            self.file.close()
-
-
-@dataclass
-class Embeddings:
-    """Per-layer embeddings of one image set: ``layers[i]`` is an (N, D_i) float32 array."""
-
-    layer_names: list[str]
-    layers: list[np.ndarray]
-    image_ids: np.ndarray
-    attrs: dict
-
-
-def read_embeddings(path: str | os.PathLike, layers: list[str] | None = None) -> Embeddings:
-    with open_h5(path) as f:
-        if "layers" not in f or "layer_names" not in f.attrs:
-            raise MemprintError(f"{path}: no /layers group; this is not a memprint embedding file")
-        if not f.attrs.get("complete", False):
-            raise MemprintError(f"{path}: embedding file is incomplete; delete it and rerun the embedding step")
-        names = json.loads(f.attrs["layer_names"])
-        if layers is not None:
-            unknown = [name for name in layers if name not in names]
-            if unknown:
-                raise MemprintError(f"{path}: unknown layer(s) {unknown}; the file holds {names}")
-            names = layers
-        try:
-            arrays = [f["layers"][name][()].astype(np.float32) for name in names]
-        except OSError as err:  # fletcher32 checksum mismatch or an unreadable chunk
-            raise MemprintError(
-                f"{path}: corrupt embedding data ({err}); delete the file and rerun the embedding step"
-            ) from None
-        ids = f["image_ids"].asstr()[()]
-        attrs = dict(f.attrs)
-    return Embeddings(names, arrays, np.asarray(ids, dtype=object), attrs)

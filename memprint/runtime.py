@@ -21,9 +21,23 @@ _precision = "auto"  # this process's numeric precision (a job sets it from its 
 
 
 def start_log(path: str) -> None:
-    """Send this process's stderr (warnings, tracebacks, tqdm) and logging to the job's log file."""
+    """Send this process's stderr (warnings, tracebacks, tqdm) and logging to the job's log file. A MemprintError
+    or a failed write ends the job with one line there (what Snakemake shows on the console), not a traceback;
+    any other error keeps its traceback: it is a bug."""
     sys.stderr = open(path, "w", buffering=1)  # noqa: SIM115 - lives as long as the process
     logging.basicConfig(stream=sys.stderr, level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    sys.excepthook = _one_line_for_known_errors
+
+
+def _one_line_for_known_errors(kind, error, trace) -> None:
+    if isinstance(error, MemprintError):
+        print(f"memprint: error: {error}", file=sys.stderr)
+    elif isinstance(error, OSError) and error.errno is not None:
+        from memprint.outputs import write_failed
+
+        print(f"memprint: error: {write_failed(error.filename or '?', error)}", file=sys.stderr)
+    else:
+        sys.__excepthook__(kind, error, trace)
 
 
 def _claim_free_gpu(count: int) -> int:

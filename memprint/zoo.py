@@ -251,7 +251,10 @@ def train_zoo_model(
 
 def load_zoo_checkpoint(path: str) -> tuple[nn.Module, dict]:
     """The sampling network of a zoo checkpoint, in eval mode, and its description."""
-    payload = torch.load(path, map_location="cpu", weights_only=True)
+    from memprint.checkpoints import load_checkpoint
+
+    keys = ("arch", "channels", "size", "width", "latent_dim", "state_dict")
+    payload = load_checkpoint(path, "zoo checkpoint", keys)
     net = build_network(payload["arch"], payload["channels"], payload["size"], payload["width"], payload["latent_dim"])
     net.load_state_dict(payload["state_dict"])
     return net.eval(), {k: v for k, v in payload.items() if k != "state_dict"}

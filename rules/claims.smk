@@ -17,6 +17,7 @@ rule claims:
         mem_mb=4000,
         runtime=30,
     params:
+        code=code_version_of("claims.py"),
         curve_files=lambda wc: claims_curve_files(wc.encoder),
         fingerprint_files=lambda wc: fingerprint_curve_files(wc.encoder) if FINGERPRINTED else {},
         specs={name: spec_of(name) for name in GENERATORS},
@@ -48,6 +49,7 @@ rule publish_results:
         mem_mb=1000,
         runtime=10,
     params:
+        code=code_version_of("publish_results.py"),
         files=published_files(),
         curve_tables=curve_tables(),
         copy_tables=copy_tables(),

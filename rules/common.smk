@@ -11,11 +11,14 @@ os.environ.update(PYTHONPATH=os.pathsep.join(filter(None, [workflow.basedir, os.
 from snakemake.exceptions import WorkflowError
 
 from memprint import MemprintError
-from memprint.config import validate
+from memprint.config import read_yaml, validate
+from memprint.code_version import code_version
 from memprint.config_checks import baselines, fingerprint_plan, fingerprinting
 from memprint.generators import generator
 
 try:
+    for path in workflow.configfiles:  # Snakemake's YAML keeps the last of a key given twice: refuse it instead
+        read_yaml(path)
     validate(config)
 except MemprintError as err:
     raise WorkflowError(str(err)) from None
@@ -58,6 +61,11 @@ wildcard_constraints:
     shard=r"\d+",
     imageset=_alternatives(["train", "test"] + GENERATORS),
     classifier=_alternatives(CLASSIFIERS),
+
+
+def code_version_of(script):
+    """The hash of a workflow script and the memprint code it runs: a param, so an edit reruns its jobs."""
+    return code_version(os.path.join(workflow.basedir, "workflow_scripts", script), workflow.basedir)
 
 
 def canonical(value):

@@ -17,6 +17,7 @@ rule ct_reference:
         mem_mb=8000,
         runtime=60,
     params:
+        code=code_version_of("ct_reference.py"),
         settings=canonical(CT_SETTINGS),
         outputs=lambda wc: {s: ct_path(s, wc.encoder, "reference.h5") for s in CT_SETTINGS},
     script:
@@ -44,6 +45,7 @@ rule ct_curve:
         mem_mb=2000,
         runtime=30,
     params:
+        code=code_version_of("ct_curve.py"),
         intervals=canonical(config["intervals"]),
         copy_threshold=config["copies"]["threshold"],
         generator=lambda wc: wc.generator,

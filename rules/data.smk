@@ -14,6 +14,7 @@ rule make_data:
         mem_mb=4000,
         runtime=30,
     params:
+        code=code_version_of("make_data.py"),
         data=canonical(config["data"]),
     script:
         "../workflow_scripts/make_data.py"

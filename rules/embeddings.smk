@@ -17,6 +17,7 @@ rule embed:
         mem_mb=8000,
         runtime=120,
     params:
+        code=code_version_of("embed.py"),
         spec=encoder_spec,
         precision=PRECISION,
     script:

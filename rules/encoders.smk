@@ -21,6 +21,7 @@ rule train_encoder:
         mem_mb=8000,
         runtime=60,
     params:
+        code=code_version_of("train_encoder.py"),
         spec=encoder_spec,
     script:
         "../workflow_scripts/train_encoder.py"
@@ -46,6 +47,7 @@ rule fetch_encoder_weights:
         mem_mb=8000,
         runtime=60,
     params:
+        code=code_version_of("fetch_encoder_weights.py"),
         spec=encoder_spec,
     script:
         "../workflow_scripts/fetch_encoder_weights.py"

@@ -15,6 +15,7 @@ rule figure_ct_curves:
         mem_mb=2000,
         runtime=10,
     params:
+        code=code_version_of("figure_ct_curves.py"),
         encoder=lambda wc: wc.encoder,
         curves=lambda wc: {g: ct_path("ct", wc.encoder, f"{g}.csv") for g in GENERATORS},
     script:
@@ -43,6 +44,7 @@ rule figure_curve_similarity:
         mem_mb=2000,
         runtime=10,
     params:
+        code=code_version_of("figure_curve_similarity.py"),
         encoder=lambda wc: wc.encoder,
         curves=lambda wc: {g: ct_path("ct", wc.encoder, f"{g}.csv") for g in GENERATORS},
         architectures=ARCHITECTURES,
@@ -67,6 +69,7 @@ rule figure_ct_settings:
         mem_mb=2000,
         runtime=10,
     params:
+        code=code_version_of("figure_ct_settings.py"),
         encoder=lambda wc: wc.encoder,
         curves=lambda wc: {s: {g: ct_path(s, wc.encoder, f"{g}.csv") for g in GENERATORS} for s in CT_SETTINGS},
     script:
@@ -90,6 +93,7 @@ rule figure_sample_grid:
         mem_mb=2000,
         runtime=10,
     params:
+        code=code_version_of("figure_sample_grid.py"),
         imagesets={g: imageset(g) for g in GENERATORS},
     script:
         "../workflow_scripts/figure_sample_grid.py"
@@ -120,6 +124,7 @@ rule figure_copies:
         mem_mb=4000,
         runtime=10,
     params:
+        code=code_version_of("figure_copies.py"),
         encoder=lambda wc: wc.encoder,
         copies=lambda wc: {g: f"results/copies/{wc.encoder}/{g}.csv" for g in GENERATORS},
         imagesets={g: imageset(g) for g in GENERATORS},
@@ -156,6 +161,7 @@ rule copies_validation:
         mem_mb=8000,
         runtime=30,
     params:
+        code=code_version_of("copies_validation.py"),
         spec=encoder_spec,
         settings=canonical(COPIES_VALIDATION or {}),
         threshold=config["copies"]["threshold"],

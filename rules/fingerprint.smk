@@ -13,6 +13,7 @@ rule fetch_classifier_weights:
     conda:
         CONDA_ENV
     params:
+        code=code_version_of("fetch_classifier_weights.py"),
         spec=lambda wc: canonical(config["fingerprint"]["classifiers"][wc.classifier]),
     script:
         "../workflow_scripts/fetch_classifier_weights.py"
@@ -40,6 +41,7 @@ rule fingerprint_curve:
         mem_mb=2000,
         runtime=30,
     params:
+        code=code_version_of("fingerprint_curve.py"),
         encoder=lambda wc: wc.encoder,
         generator=lambda wc: wc.generator,
         architecture=lambda wc: ARCHITECTURES[wc.generator],
@@ -69,6 +71,7 @@ rule fingerprint_statistics:
         mem_mb=8000,
         runtime=60,
     params:
+        code=code_version_of("fingerprint_statistics.py"),
         imagesets={g: imageset(g) for g in FINGERPRINT_GENERATORS},
         embeddings=lambda wc: (
             embeddings(config["fingerprint"]["statistics_features"], ["test"] + FINGERPRINT_GENERATORS)
@@ -103,6 +106,7 @@ rule fingerprint_classifier:
         mem_mb=16000,
         runtime=720,
     params:
+        code=code_version_of("fingerprint_classifier.py"),
         name=lambda wc: wc.classifier,
         imagesets={g: imageset(g) for g in FINGERPRINT_GENERATORS},
         spec=lambda wc: canonical(config["fingerprint"]["classifiers"][wc.classifier]),
@@ -117,10 +121,14 @@ rule fingerprint_classifier:
 rule fingerprint_table:
     """Table 1 and beyond: accuracy with 95% intervals, leave-one-model-out, open-set ROC, time per method."""
     input:
-        curves=expand("results/fingerprint/{encoder}/curves/{generator}.csv", encoder=ENCODERS, generator=FINGERPRINT_GENERATORS),
+        curves=expand(
+            "results/fingerprint/{encoder}/curves/{generator}.csv", encoder=ENCODERS, generator=FINGERPRINT_GENERATORS
+        ),
         statistics="results/fingerprint/statistics.csv",
         classifiers=expand("results/fingerprint/classifiers/{classifier}.csv", classifier=CLASSIFIERS),
-        embeddings=[path for e in ENCODERS for path in embeddings(e, ["train", "test"] + FINGERPRINT_GENERATORS).values()],
+        embeddings=[
+            path for e in ENCODERS for path in embeddings(e, ["train", "test"] + FINGERPRINT_GENERATORS).values()
+        ],
         references=[ct_path("ct", e, "reference.h5") for e in ENCODERS],
     output:
         matches="results/fingerprint/matches.csv",
@@ -139,6 +147,7 @@ rule fingerprint_table:
         mem_mb=4000,
         runtime=30,
     params:
+        code=code_version_of("fingerprint_table.py"),
         seed=config["fingerprint"]["seed"],
         left_out=FINGERPRINT_LEFT_OUT,
         embeddings={e: embeddings(e, ["train", "test"] + FINGERPRINT_GENERATORS) for e in ENCODERS},
@@ -167,6 +176,8 @@ rule figure_fingerprint_confusion:
     resources:
         mem_mb=2000,
         runtime=10,
+    params:
+        code=code_version_of("figure_fingerprint_confusion.py"),
     script:
         "../workflow_scripts/figure_fingerprint_confusion.py"
 
@@ -191,5 +202,7 @@ rule figure_fingerprint_open_set:
     resources:
         mem_mb=2000,
         runtime=10,
+    params:
+        code=code_version_of("figure_fingerprint_open_set.py"),
     script:
         "../workflow_scripts/figure_fingerprint_open_set.py"

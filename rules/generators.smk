@@ -14,6 +14,7 @@ rule sample_generator:
         mem_mb=2000,
         runtime=30,
     params:
+        code=code_version_of("sample_generator.py"),
         spec=lambda wc: spec_of(wc.generator),
         name=lambda wc: wc.generator,
     script:
@@ -38,6 +39,7 @@ rule sample_shard:
         mem_mb=8000,
         runtime=120,
     params:
+        code=code_version_of("sample_shard.py"),
         spec=lambda wc: spec_of(wc.generator),
         name=lambda wc: wc.generator,
         shard=lambda wc: int(wc.shard),
@@ -64,6 +66,7 @@ rule fetch_published_samples:
     conda:
         CONDA_ENV
     params:
+        code=code_version_of("fetch_published_samples.py"),
         grid=lambda wc: DOWNLOADS[f"results/downloads/published/{wc.grid_file}"],
     script:
         "../workflow_scripts/fetch_published_samples.py"
@@ -82,6 +85,7 @@ rule fetch_diffusion_model:
     conda:
         CONDA_ENV
     params:
+        code=code_version_of("fetch_diffusion_model.py"),
         model=lambda wc: KINDS[wc.generator].spec["model"],
     script:
         "../workflow_scripts/fetch_diffusion_model.py"
@@ -98,6 +102,7 @@ rule train_zoo_model:
         "logs/train_zoo_model/{model}/seed{train_seed}.log",
     benchmark:
         "results/benchmarks/train_zoo_model/{model}/seed{train_seed}.tsv"
+    priority: 2  # the longest jobs (each holds every core): start them before the many short ones
     conda:
         CONDA_ENV
     threads: 2
@@ -106,6 +111,7 @@ rule train_zoo_model:
         mem_mb=8000,
         runtime=240,
     params:
+        code=code_version_of("train_zoo_model.py"),
         spec=lambda wc: canonical(ZOO["models"][wc.model]),
         epochs=ZOO["epochs"],
         train_seed=lambda wc: int(wc.train_seed),
@@ -137,6 +143,7 @@ rule generator_summary:
         mem_mb=8000,
         runtime=60,
     params:
+        code=code_version_of("generator_summary.py"),
         specs={name: spec_of(name) for name in GENERATORS},
         imagesets={g: imageset(g) for g in GENERATORS},
         training=zoo_training_summaries(),
@@ -167,6 +174,7 @@ rule train_segmenter:
         mem_mb=8000,
         runtime=120,
     params:
+        code=code_version_of("train_segmenter.py"),
         spec=canonical(config["segmenter"]),
     script:
         "../workflow_scripts/train_segmenter.py"

@@ -16,6 +16,7 @@ rule invmm_shard:
         mem_mb=16000,
         runtime=720,
     params:
+        code=code_version_of("invmm_shard.py"),
         spec=lambda wc: spec_of(wc.generator),
         name=lambda wc: wc.generator,
         shard=lambda wc: int(wc.shard),
@@ -42,6 +43,8 @@ rule invmm_table:
     resources:
         mem_mb=2000,
         runtime=10,
+    params:
+        code=code_version_of("invmm_table.py"),
     script:
         "../workflow_scripts/invmm_table.py"
 
@@ -63,5 +66,7 @@ rule figure_invmm:
     resources:
         mem_mb=2000,
         runtime=10,
+    params:
+        code=code_version_of("figure_invmm.py"),
     script:
         "../workflow_scripts/figure_invmm.py"

@@ -75,7 +75,8 @@ def test_wilson_interval_at_the_edges():
 def test_the_stage_writes_copies_from_c_ts_own_search(tmp_path, monkeypatch):
     """ct_curve's copies come from the search C_T did: no second search over T per layer."""
     import memprint.ct as ct
-    from memprint.io import EmbeddingWriter, read_csv
+    from memprint.embedding_files import EmbeddingWriter
+    from memprint.io import read_csv
     from memprint.stages.ct import ct_curve, fit_ct_references
 
     rng = np.random.default_rng(1)

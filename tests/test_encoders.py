@@ -5,8 +5,9 @@ import pytest
 import torch
 
 from memprint import MemprintError
+from memprint.embedding_files import read_embeddings
 from memprint.encoders import Encoder, load_encoder, save_weights
-from memprint.io import ImageSet, read_embeddings, write_imageset
+from memprint.io import ImageSet, write_imageset
 from memprint.stages.encoders import embed
 
 TINY = {

@@ -203,7 +203,7 @@ def test_sets_too_small_for_the_protocol_are_left_out_with_the_reason():
 
 
 def _embedding_file(path, rows: np.ndarray) -> str:
-    from memprint.io import EmbeddingWriter
+    from memprint.embedding_files import EmbeddingWriter
 
     writer = EmbeddingWriter(
         path,
@@ -225,9 +225,10 @@ def test_a_set_without_any_scorable_cell_is_left_out_not_failed(tmp_path, rng):
     set (no cell holds more than 20 of its images), so the generator is left out of the fingerprint with the
     reason instead of failing; its whole set still has a C_T score."""
     from memprint.ct import CTSettings
-    from memprint.io import read_csv, read_csv_provenance, read_embeddings
+    from memprint.embedding_files import read_embeddings
+    from memprint.io import read_csv, read_csv_provenance
     from memprint.stages.ct import fit_ct_references, load_ct_reference
-    from memprint.stages.fingerprint import fingerprint_curves
+    from memprint.stages.fingerprint_curves import fingerprint_curves
 
     train = _embedding_file(tmp_path / "train.h5", rng.normal(size=(400, 8)))
     test = _embedding_file(tmp_path / "test.h5", rng.normal(size=(200, 8)))

@@ -7,14 +7,8 @@ import numpy as np
 import pytest
 
 from memprint import MemprintError
-from memprint.io import (
-    EmbeddingWriter,
-    ImageSet,
-    atomic_path,
-    read_embeddings,
-    read_imageset,
-    write_imageset,
-)
+from memprint.embedding_files import EmbeddingWriter, read_embeddings
+from memprint.io import ImageSet, atomic_path, read_imageset, write_imageset
 
 
 def small_set(rng, n=10, c=3):

@@ -1,7 +1,7 @@
 """Snakemake adapter: the C_T-layer curves of one generator's fingerprint protocol sets (every C_T setting)."""
 
 from memprint.runtime import job
-from memprint.stages.fingerprint import fingerprint_curves
+from memprint.stages.fingerprint_curves import fingerprint_curves
 
 run = job(snakemake)
 params = snakemake.params

@@ -39,7 +39,8 @@ def cmd_copies(args) -> dict:
     """Per sample and layer: nearest training image, distance, copy score and flag; copy rates on stdout."""
     from memprint.copies import copies_frame, copy_rates
     from memprint.ct import CTSettings, LayerReference
-    from memprint.io import read_embeddings, write_csv
+    from memprint.embedding_files import read_embeddings
+    from memprint.io import write_csv
 
     settings = CTSettings(cells=args.cells, min_generated_per_cell=args.min_generated_per_cell, seed=args.seed)
     if not 0 < args.threshold < 1:
@@ -183,3 +184,18 @@ def cmd_published(args) -> dict:
         samples = import_models(kind.grids, files, kind.name)
     write_imageset(args.out, samples)
     return {"written": args.out, "images": len(samples), "models": [g.name for g in kind.grids]}
+
+
+def cmd_check(args) -> dict:
+    from memprint.config import load_config
+    from memprint.config_checks import fingerprint_plan
+
+    config = load_config(args.config)
+    _, left_out = fingerprint_plan(config)
+    return {
+        "config": args.config,
+        "valid": True,
+        "generators": len(config["generators"]),
+        "encoders": list(config["encoders"]),
+        "fingerprint_left_out": left_out,
+    }

@@ -8,24 +8,50 @@ memprint sample --config config.yaml --generator kde_0.1 --train train.h5 --out 
 memprint invmm --model unet_folder_or_zoo_ddpm.pt --images train.h5 --out scores.csv --limit 100
 memprint copies --train T.h5 --test P.h5 --generated Q.h5 --out copies.csv   # per-sample copies per layer
 memprint published --manifest configs/published/cifar10.yaml --models ddpm_floros --out ddpm.h5
+memprint check --config configs/cifar10_cpu.yaml   # every check Snakemake runs first, YAML errors with their line
+
+Trust: a config can run code. A generator's class_path is imported (its module runs) in its sampling job,
+plugins: modules while the workflow is planned, and TorchScript generators, the FID network and SSCD files are
+programs. Use configs and model files only from people you trust; checkpoints are read with weights_only=True.
 """
 
 from __future__ import annotations
 
 import argparse
 
-from memprint import __version__
+from memprint import MemprintError, __version__
 from memprint.cli import commands
 from memprint.runtime import PRECISIONS
+
+
+class OneLineParser(argparse.ArgumentParser):
+    """A usage error is one line, like every other error (``memprint: error: ...``), not usage text."""
+
+    def error(self, message):
+        raise MemprintError(f"{self.prog}: {message}; see {self.prog} --help")
+
+
+def positive(text: str) -> int:
+    """An integer of at least 1 (argparse turns the ValueError into one usage line)."""
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{value} is not a positive integer")
+    return value
+
+
+def seed(text: str) -> int:
+    """A random seed, 0 .. 2^32 - 1."""
+    value = int(text)
+    if not 0 <= value < 2**32:
+        raise argparse.ArgumentTypeError(f"{value} is not a seed in 0 .. 4294967295")
+    return value
 
 
 def build_parser() -> argparse.ArgumentParser:
     from memprint.config import section_defaults
 
     ct_default, runtime, invmm = (section_defaults(s) for s in ("ct", "runtime", "invmm.settings"))
-    parser = argparse.ArgumentParser(
-        prog="memprint", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
+    parser = OneLineParser(prog="memprint", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--version", action="version", version=__version__)
     sub = parser.add_subparsers(dest="command", required=True)
 
@@ -33,17 +59,17 @@ def build_parser() -> argparse.ArgumentParser:
     ct.add_argument("--train", required=True, help="T: .npy (N,D) or (L,N,D), or an embedding .h5")
     ct.add_argument("--test", required=True, help="P, same format")
     ct.add_argument("--generated", required=True, help="Q, same format")
-    ct.add_argument("--cells", type=int, default=ct_default["cells"], help="KMeans cells fit on T")
+    ct.add_argument("--cells", type=positive, default=ct_default["cells"], help="KMeans cells fit on T")
     ct.add_argument("--tau", type=float, default=None, help="keep cells whose share of Q exceeds tau (default 20/|Q|)")
     ct.add_argument(
         "--min-generated-per-cell",
-        type=int,
+        type=positive,
         default=ct_default["min_generated_per_cell"],
         help="tau = this / |Q| when --tau is not given",
     )
-    ct.add_argument("--pca-dim", type=int, default=None, help="PCA fit on T per layer (Bai et al. code: 64)")
+    ct.add_argument("--pca-dim", type=positive, default=None, help="PCA fit on T per layer (Bai et al. code: 64)")
     ct.add_argument("--distance", choices=["euclidean", "abs_cosine"], default=ct_default["distance"])
-    ct.add_argument("--seed", type=int, default=ct_default["seed"])
+    ct.add_argument("--seed", type=seed, default=ct_default["seed"])
     ct.add_argument("--layer", default=None, help="one layer: a name in the .h5 files, or an index into (L,N,D)")
     ct.set_defaults(func=commands.cmd_ct)
 
@@ -52,7 +78,7 @@ def build_parser() -> argparse.ArgumentParser:
     emb.add_argument("--weights", default=None, help="state-dict file (omit only with weights: random)")
     emb.add_argument("--images", required=True, help="image-set .h5")
     emb.add_argument("--out", required=True)
-    emb.add_argument("--batch-size", type=int, default=runtime["batch_size"])
+    emb.add_argument("--batch-size", type=positive, default=runtime["batch_size"])
     emb.add_argument("--device", default=runtime["device"])
     emb.add_argument("--compile", action="store_true", help="torch.compile the encoder's blocks first")
     emb.add_argument(
@@ -82,12 +108,14 @@ def build_parser() -> argparse.ArgumentParser:
     inv.add_argument("--model", required=True, help="a UNet2DModel folder, or a zoo DDPM checkpoint (.pt)")
     inv.add_argument("--images", required=True, help="image-set .h5 (e.g. the training set)")
     inv.add_argument("--out", required=True, help="CSV of scores")
-    inv.add_argument("--limit", type=int, default=None, help="score a class-stratified subset of N images (seeded)")
+    inv.add_argument(
+        "--limit", type=positive, default=None, help="score a class-stratified subset of N images (seeded)"
+    )
     inv.add_argument("--similarity", default="pixel_correlation", help="pixel_correlation or sscd:FILE")
-    inv.add_argument("--max-steps", type=int, default=invmm["max_steps"])
-    inv.add_argument("--ddim-steps", type=int, default=invmm["ddim_steps"])
-    inv.add_argument("--seed", type=int, default=invmm["seed"])
-    inv.add_argument("--batch-size", type=int, default=runtime["invmm_batch_size"])
+    inv.add_argument("--max-steps", type=positive, default=invmm["max_steps"])
+    inv.add_argument("--ddim-steps", type=positive, default=invmm["ddim_steps"])
+    inv.add_argument("--seed", type=seed, default=invmm["seed"])
+    inv.add_argument("--batch-size", type=positive, default=runtime["invmm_batch_size"])
     inv.add_argument("--device", default=runtime["device"])
     inv.add_argument(
         "--precision",
@@ -108,11 +136,15 @@ def build_parser() -> argparse.ArgumentParser:
         default=section_defaults("copies")["threshold"],
         help="copy: score below this percentile of P's",
     )
-    cop.add_argument("--cells", type=int, default=ct_default["cells"])
-    cop.add_argument("--min-generated-per-cell", type=int, default=ct_default["min_generated_per_cell"])
-    cop.add_argument("--seed", type=int, default=ct_default["seed"])
+    cop.add_argument("--cells", type=positive, default=ct_default["cells"])
+    cop.add_argument("--min-generated-per-cell", type=positive, default=ct_default["min_generated_per_cell"])
+    cop.add_argument("--seed", type=seed, default=ct_default["seed"])
     cop.add_argument("--layer", default=None, help="one layer: a name in the .h5 files, or an index into (L,N,D)")
     cop.set_defaults(func=commands.cmd_copies, outputs=["out"])
+
+    check = sub.add_parser("check", help="check a pipeline config as Snakemake would, before any job (one line)")
+    check.add_argument("--config", required=True, help="the YAML config file")
+    check.set_defaults(func=commands.cmd_check)
 
     pub = sub.add_parser("published", help="published models' samples (a manifest's sample grids) as an image set")
     pub.add_argument("--manifest", required=True, help="YAML manifest, e.g. configs/published/cifar10.yaml")

@@ -165,18 +165,13 @@ class Encoder:
 
 
 def _load_state_dict(model: torch.nn.Module, path: str | Path, what: str) -> None:
-    import torch
+
+    from memprint.checkpoints import load_checkpoint
 
     path = Path(path)
     if not path.exists():
         raise MemprintError(f"{what}: weights file {path} not found; fix the path or set weights: random")
-    try:
-        payload = torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as err:  # torch raises KeyError, UnpicklingError, RuntimeError ... on a file it cannot read
-        raise MemprintError(
-            f"{what}: {path} is not a torch weights file ({type(err).__name__} while reading it); "
-            "give a state dict saved with torch.save"
-        ) from None
+    payload = load_checkpoint(path, what)
     state = payload.get("state_dict", payload) if isinstance(payload, dict) else payload
     try:
         model.load_state_dict(state, strict=True)

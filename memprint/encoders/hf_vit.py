@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from memprint import MemprintError
+from memprint.checkpoints import load_checkpoint
 from memprint.encoders.base import (
     IMAGENET_MEAN,
     IMAGENET_STD,
@@ -93,7 +94,7 @@ class HFVisionTransformer(Encoder):
                 "weights_sha256": ",".join(sha256_file(f) for f in weight_files),
             }
         if weights is not None:
-            payload = torch.load(weights, map_location="cpu", weights_only=True)
+            payload = load_checkpoint(weights, f"encoder {spec['name']}")
             config = (
                 cls._config_from_dict(payload["hf_config"]) if "hf_config" in payload else cls._config(spec["name"])
             )

@@ -6,24 +6,39 @@ names what maps latents to images (``forward``, or ``decode`` for a VAE); ``late
 from __future__ import annotations
 
 import importlib
+import re
 from pathlib import Path
 
 import numpy as np
 
 from memprint import MemprintError
+from memprint.checkpoints import load_checkpoint
 from memprint.generators.shards import ShardedKind, draw_latents, to_uint8_nhwc
 from memprint.io import sha256_file
+from memprint.pixels import check_clipping
 from memprint.runtime import autocast
+
+CLASS_PATH = re.compile(r"^[A-Za-z_]\w*(\.[A-Za-z_]\w*)+$")
 
 
 def import_class(path: str):
+    """The ``torch.nn.Module`` subclass ``path`` names. Importing runs the module's code: memprint does it only
+    in the sampling job, never while planning the workflow, and refuses anything but a network class (a
+    config naming ``os.system`` with arguments would otherwise run a command)."""
+    from torch import nn
+
     module_name, _, class_name = path.rpartition(".")
     try:
-        return getattr(importlib.import_module(module_name), class_name)
+        found = getattr(importlib.import_module(module_name), class_name)
     except (ImportError, AttributeError, ValueError) as err:
         raise MemprintError(
             f"class_path {path!r} could not be imported ({err}); give module.ClassName of a class on the Python path"
         ) from err
+    if not (isinstance(found, type) and issubclass(found, nn.Module)):
+        raise MemprintError(
+            f"class_path {path!r} is a {type(found).__name__}, not a torch.nn.Module subclass; name the network's class"
+        )
+    return found
 
 
 def load_module(spec: dict, weights: str) -> tuple:
@@ -40,7 +55,7 @@ def load_module(spec: dict, weights: str) -> tuple:
         except RuntimeError as err:
             raise MemprintError(f"{path}: not a TorchScript file ({err}); save it with torch.jit.save") from err
     network = import_class(spec["class_path"])(**spec.get("arguments", {}))
-    state = torch.load(path, map_location="cpu", weights_only=True)
+    state = load_checkpoint(path, f"generator {spec['class_path']}")
     if spec.get("state_key"):
         state = state[spec["state_key"]]
     try:
@@ -69,6 +84,7 @@ def sample_module(network, spec: dict, generators: list, device, batch_size: int
             raise MemprintError(
                 f"generator output has shape {tuple(x.shape)}, not (N, 1 or 3, H, W); set output_shape: [C, H, W]"
             )
+        check_clipping(x, low, high, f"generator {spec.get('class_path') or spec.get('file')}")
         out.append(to_uint8_nhwc(x, low, high))
     return np.concatenate(out)
 
@@ -79,10 +95,12 @@ class Module(ShardedKind):
     files = ("checkpoint",)
 
     def check(self, config: dict) -> None:
-        try:
-            import_class(self.spec["class_path"])
-        except MemprintError as err:
-            raise MemprintError(f"config error at generators.{self.name}.class_path: {err}") from None
+        """The class path's form only: importing it would run its module while the workflow is planned."""
+        if not CLASS_PATH.match(self.spec["class_path"]):
+            raise MemprintError(
+                f"config error at generators.{self.name}.class_path: {self.spec['class_path']!r} is not of the form "
+                "package.module.ClassName; give the network class's dotted path"
+            )
 
     def draw(self, generators, device, batch_size, weights):
         network, identity = load_module(self.spec, weights)

@@ -6,8 +6,9 @@ from __future__ import annotations
 import pandas as pd
 
 from memprint import MemprintError
+from memprint.embedding_files import read_embeddings
 from memprint.encoders import load_encoder
-from memprint.io import read_csv, read_csv_provenance, read_embeddings, read_imageset, write_csv
+from memprint.io import read_csv, read_csv_provenance, read_imageset, write_csv
 from memprint.runtime import resolve_device
 from memprint.stages.ct import load_ct_reference
 

@@ -12,7 +12,8 @@ import pandas as pd
 
 from memprint import MemprintError
 from memprint.ct import CTSettings, LayerReference
-from memprint.io import Embeddings, atomic_path, h5_attrs, open_h5, provenance, read_embeddings, write_csv
+from memprint.embedding_files import Embeddings, read_embeddings
+from memprint.io import atomic_path, h5_attrs, open_h5, provenance, write_csv
 from memprint.runtime import resolve_device
 
 

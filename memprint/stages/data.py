@@ -8,6 +8,7 @@ import numpy as np
 
 from memprint import MemprintError, datasets
 from memprint.io import write_imageset
+from memprint.pixels import check_same_kind, overlap
 
 log = logging.getLogger(__name__)
 
@@ -28,10 +29,19 @@ def make_data(data: dict, train_out: str, test_out: str, heldout_out: str | None
         limits = {"train": cfg.get("train_limit"), "test": cfg.get("test_limit")}
     elif source == "folder":
         train, test = datasets.load_folder(data["folder"]["train"]), datasets.load_folder(data["folder"]["test"])
+        classes = sorted(set(train.attrs["classes"]) | set(test.attrs["classes"]))
+        train, test = datasets.with_classes(train, classes), datasets.with_classes(test, classes)
     else:
         raise MemprintError(f"data.source {source!r} is unknown; use digits, cifar10 or folder")
+    check_same_kind(train, test)
     train = datasets.limited(train, limits.get("train"), seed, f"data.{source}.train_limit")
     test_source, test = test, datasets.limited(test, limits.get("test"), seed + 1, f"data.{source}.test_limit")
+    shared = overlap(train, test)
+    if shared and not data["overlap_allowed"]:
+        raise MemprintError(
+            f"{shared} of the {len(test)} test images (P) are also training images (T), pixel for pixel: C_T would "
+            "read P as copies; give P images that are not in T, or set data.overlap_allowed: true if you mean it"
+        )
     if data.get("duplicates"):
         train = datasets.with_duplicates(train, **data["duplicates"])
     heldout = None
@@ -46,6 +56,7 @@ def make_data(data: dict, train_out: str, test_out: str, heldout_out: str | None
         rows = datasets.stratified_indices(test_source.labels[rest], data["heldout"], seed + 2, "data.heldout")
         heldout = datasets.subset(test_source, rest[rows], f"class-stratified, seed {seed + 2}, in neither T nor P")
         heldout.attrs["split"] = "heldout"
+    test.attrs["images_also_in_train"] = shared
     write_imageset(train_out, train)
     write_imageset(test_out, test)
     if heldout is not None:

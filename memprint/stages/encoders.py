@@ -8,8 +8,9 @@ import time
 from pathlib import Path
 
 from memprint import MemprintError
+from memprint.embedding_files import EmbeddingWriter
 from memprint.encoders import Encoder, embed_images, load_encoder, save_weights
-from memprint.io import EmbeddingWriter, atomic_path, read_imageset
+from memprint.io import atomic_path, read_imageset
 from memprint.runtime import precision_used, resolve_device
 
 log = logging.getLogger(__name__)

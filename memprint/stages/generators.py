@@ -140,7 +140,7 @@ def generator_summary(
     import pandas as pd
 
     from memprint import fid
-    from memprint.io import read_embeddings
+    from memprint.embedding_files import read_embeddings
 
     last = {
         encoder: {name: read_embeddings(path).layers[-1].astype("float64") for name, path in files.items()}

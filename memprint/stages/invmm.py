@@ -10,7 +10,7 @@ import time
 import numpy as np
 import pandas as pd
 
-from memprint import datasets
+from memprint import MemprintError, datasets
 from memprint.io import read_csv, read_csv_provenance, read_imageset, write_csv
 from memprint.runtime import precision_used, resolve_device
 
@@ -41,6 +41,10 @@ def invmm_shard(
     dev = resolve_device(device)
     imageset = read_imageset(images_path)
     originals = [i for i, image_id in enumerate(imageset.image_ids) if datasets.DUPLICATE_MARK not in image_id]
+    if invmm.get("limit") and invmm["limit"] > len(originals):
+        raise MemprintError(
+            f"invmm limit {invmm['limit']}: {images_path} holds {len(originals)} images to score; lower the limit"
+        )
     if invmm.get("limit") and invmm["limit"] < len(originals):
         seed = invmm.get("settings", {}).get("seed", 0)
         originals = np.array(originals)[

@@ -6,6 +6,7 @@ import json
 import logging
 from pathlib import Path
 
+from memprint.checkpoints import load_checkpoint
 from memprint.io import atomic_path, read_imageset, sha256_file
 from memprint.runtime import resolve_device
 
@@ -14,11 +15,10 @@ log = logging.getLogger(__name__)
 
 def segment_function(path: str, dev):
     """``segment(images, labels)``: binary foreground masks from a trained segmenter checkpoint."""
-    import torch
 
     from memprint.segmenter import WeakSegmenter, predict_masks
 
-    payload = torch.load(path, map_location="cpu", weights_only=True)
+    payload = load_checkpoint(path, "segmenter", ("classes", "state_dict", "threshold", "input_size"))
     model = WeakSegmenter(payload["classes"])
     model.load_state_dict(payload["state_dict"])
     model = model.to(dev).eval()
@@ -42,7 +42,7 @@ def train_segmenter(
     train = limited(train, spec.get("train_images"), spec["seed"], "segmenter.train_images")
     init_state, init = None, "random init (from scratch)"
     if spec.get("init_weights"):
-        init_state = torch.load(spec["init_weights"], map_location="cpu", weights_only=True)
+        init_state = load_checkpoint(spec["init_weights"], "segmenter.init_weights")
         init = f"ImageNet ResNet-18 from {spec['init_weights']} (sha256 {sha256_file(spec['init_weights'])})"
     state = train_weak_segmenter(train, spec, dev, init_state)
     model = WeakSegmenter(spec.get("classes", 10))

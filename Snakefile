@@ -10,7 +10,7 @@ include: "rules/data.smk"
 include: "rules/generators.smk"
 include: "rules/encoders.smk"
 include: "rules/embeddings.smk"
-include: "rules/ct.smk"
+include: "rules/scores.smk"
 include: "rules/fingerprint.smk"
 include: "rules/figures.smk"
 include: "rules/invmm.smk"
@@ -19,10 +19,10 @@ include: "rules/claims.smk"
 
 rule all:
     input:
-        expand("results/ct/{encoder}/{generator}.csv", encoder=ENCODERS, generator=GENERATORS),
+        [layout.score_curve(s, e, g) for s in SCORES for e in ENCODERS for g in GENERATORS],
         expand("results/figures/{encoder}/ct_curves.{ext}", encoder=ENCODERS, ext=FIGURE_FORMATS),
         expand("results/figures/{encoder}/curve_similarity.{ext}", encoder=ENCODERS, ext=FIGURE_FORMATS),
-        expand("results/figures/{encoder}/ct_settings.{ext}", encoder=ENCODERS, ext=FIGURE_FORMATS),
+        expand("results/figures/{encoder}/scores.{ext}", encoder=ENCODERS, ext=FIGURE_FORMATS),
         expand("results/figures/sample_grid.{ext}", ext=FIGURE_FORMATS),
         FINGERPRINT_OUTPUTS,
         "results/generators/summary.csv",

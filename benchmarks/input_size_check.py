@@ -20,7 +20,7 @@ from scipy.stats import pearsonr, spearmanr
 
 from memprint.io import read_csv, read_csv_provenance
 
-SETTINGS = {"ct": "ct", "bai_code": "ct_variants/bai_code"}
+SETTINGS = {"ct": "scores/ct", "bai_code": "scores/bai_code"}
 
 
 def curves(results: Path, setting: str, encoder: str) -> dict[str, pd.DataFrame]:
@@ -33,13 +33,13 @@ def weights_used(results: Path, encoders: tuple[str, ...]) -> str:
     """Which weights made each encoder's curves, from the curve files' provenance."""
     named = []
     for encoder in encoders:
-        provenance = read_csv_provenance(next((results / "ct" / encoder).glob("*.csv")))
+        provenance = read_csv_provenance(next((results / "scores" / "ct" / encoder).glob("*.csv")))
         named.append(f"{encoder}: {provenance['weights_source']} (sha256 {provenance['weights_sha256'][:12]})")
     return "; ".join(named)
 
 
 def compare(small: pd.DataFrame, large: pd.DataFrame) -> dict:
-    a, b = small["ct"].to_numpy()[1:], large["ct"].to_numpy()[1:]  # blocks only, as the claims and fingerprints
+    a, b = small["value"].to_numpy()[1:], large["value"].to_numpy()[1:]  # blocks only, as the claims and fingerprints
     third = max(1, len(a) // 3)
     contrast = [x[:third].mean() - x[-third:].mean() for x in (a, b)]
     return {
@@ -72,8 +72,8 @@ def main(argv=None) -> None:
         for index, generator in enumerate(sorted(set(small) & set(large))):
             rows.append({"setting": setting, "generator": generator, **compare(small[generator], large[generator])})
             colour = f"C{index}"
-            ax.plot(large[generator]["layer"], large[generator]["ct"], color=colour, label=f"{generator}")
-            ax.plot(small[generator]["layer"], small[generator]["ct"], color=colour, linestyle="--")
+            ax.plot(large[generator]["layer"], large[generator]["value"], color=colour, label=f"{generator}")
+            ax.plot(small[generator]["layer"], small[generator]["value"], color=colour, linestyle="--")
         ax.set(title=f"{setting}: {args.large} (solid) vs {args.small} (dashed)", xlabel="layer", ylabel="C_T")
         ax.axhline(0, color="grey", linewidth=0.5)
     fig.axes[0].legend(fontsize=7)

@@ -19,9 +19,11 @@ def nearest_distances(
     device: torch.device | None = None,
     max_block_elements: int = 1 << 25,
     return_index: bool = False,
+    exclude: np.ndarray | None = None,
 ):
     """Exact distance of every query row to its nearest reference row (and, with ``return_index``, that row's
-    index), computed in torch in bounded blocks.
+    index), computed in torch in bounded blocks; ``exclude[i]``: a reference row query i may not match (itself,
+    when the queries are the references).
 
     Euclidean: the nearest row is found with the matrix-product form of the squared distance, then its distance
     is recomputed from the difference vector, so near-copies (distance ~0) are not lost to cancellation.
@@ -43,7 +45,11 @@ def nearest_distances(
             similarity, nearest = (q @ r.T).abs().max(dim=1)
             out.append(1.0 - similarity)
         else:
-            nearest = ((q * q).sum(1, keepdim=True) + r_sq - 2.0 * (q @ r.T)).argmin(dim=1)
+            squared = (q * q).sum(1, keepdim=True) + r_sq - 2.0 * (q @ r.T)
+            if exclude is not None:
+                own = torch.as_tensor(exclude[start : start + len(q)], device=device)
+                squared[torch.arange(len(q), device=device), own] = float("inf")
+            nearest = squared.argmin(dim=1)
             out.append((q - r[nearest]).norm(dim=1))
         index.append(nearest)
     dist = torch.cat(out).cpu().numpy() if out else np.zeros(0, np.float32)

@@ -48,11 +48,11 @@ def fingerprint_claim(fingerprint_curves: pd.DataFrame | None, statistics: pd.Da
     keys = ["generator", "architecture", "run", "split", "role", "set_size"]
     size = fingerprint_curves["set_size"][fingerprint_curves["role"] == "reference"].min()
     correct = {}
-    for method, sets in (("ct", curve_matrix(fingerprint_curves)), ("stat", statistics.set_index(keys)[columns])):
+    for method, sets in (("curves", curve_matrix(fingerprint_curves)), ("stat", statistics.set_index(keys)[columns])):
         matches = closed_set(pair_scores(sets, methods=("combined",)))
         correct[method] = matches[matches["set_size"] == size].set_index(["split", "target"])["correct"]
     paired = pd.concat(correct, axis=1).dropna().reset_index()
-    difference = paired["ct"].astype(float) - paired["stat"].astype(float)
+    difference = paired["curves"].astype(float) - paired["stat"].astype(float)
     low, high = cluster_bootstrap(difference.to_numpy(), paired["target"].to_numpy(), seed=seed)
     return {
         "id": "fingerprint",
@@ -114,9 +114,9 @@ def known_answer_checks(curves: dict[str, pd.DataFrame], roles: dict[str, Role])
     for name, role in roles.items():
         curve = curves[name]
         if role.known_answer == "copies":
-            expected, good = "95% interval below -2", curve["ct_high"] < -2
+            expected, good = "95% interval below -2", curve["high"] < -2
         elif role.known_answer == "held-out":
-            expected, good = "95% interval covers 0", (curve["ct_low"] <= 0) & (curve["ct_high"] >= 0)
+            expected, good = "95% interval covers 0", (curve["low"] <= 0) & (curve["high"] >= 0)
         else:
             continue
         rows.append(
@@ -126,8 +126,8 @@ def known_answer_checks(curves: dict[str, pd.DataFrame], roles: dict[str, Role])
                 "layers_as_expected": int(good.sum()),
                 "layers": len(curve),
                 "layers_not": ", ".join(map(str, curve.loc[~good, "layer"])),
-                "ct_min": float(curve["ct"].min()),
-                "ct_max": float(curve["ct"].max()),
+                "ct_min": float(curve["value"].min()),
+                "ct_max": float(curve["value"].max()),
             }
         )
     return pd.DataFrame(rows)

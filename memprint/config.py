@@ -13,44 +13,14 @@ import functools
 import importlib
 from pathlib import Path
 
-import yaml
-
 from memprint import MemprintError
+from memprint import schema as schema_file
+from memprint.encoders import Encoder
+from memprint.generators import GeneratorKind
+from memprint.io import read_yaml
+from memprint.scores import LayerScore
 
-SCHEMA = Path(__file__).resolve().parents[1] / "schemas" / "config.schema.yaml"
 RESERVED_NAMES = ("train", "test", "heldout")
-
-
-class _StrictLoader(yaml.SafeLoader):
-    """YAML that refuses a key given twice in one mapping (plain YAML keeps the last one, silently)."""
-
-    def construct_mapping(self, node, deep=False):
-        seen = {}
-        for key_node, _ in node.value:
-            key = self.construct_object(key_node, deep=deep)
-            if key in seen:
-                raise yaml.constructor.ConstructorError(
-                    None, None, f"key {key!r} is given twice (first at line {seen[key] + 1})", key_node.start_mark
-                )
-            seen[key] = key_node.start_mark.line
-        return super().construct_mapping(node, deep=deep)
-
-
-def read_yaml(path: str | Path) -> dict:
-    """A YAML mapping; a missing file, a syntax error or a key given twice is one line naming the file and the
-    line."""
-    path = Path(path)
-    if not path.is_file():
-        raise MemprintError(f"{path}: config file not found; give the path of a YAML file")
-    try:
-        value = yaml.load(path.read_text(), Loader=_StrictLoader)
-    except yaml.YAMLError as err:
-        mark = getattr(err, "problem_mark", None)
-        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
-        raise MemprintError(f"{path}: not valid YAML{where} ({getattr(err, 'problem', err)}); fix it") from None
-    if not isinstance(value, dict):
-        raise MemprintError(f"{path}: expected a YAML mapping of settings, got {type(value).__name__}")
-    return value
 
 
 def _kind_dispatch(defs: dict, family: str, registry: dict) -> dict:
@@ -61,7 +31,7 @@ def _kind_dispatch(defs: dict, family: str, registry: dict) -> dict:
     if missing or unknown:
         raise MemprintError(
             f"{family} kinds {missing} have no schema block and blocks {unknown} no class; add "
-            f"$defs.{family}_kinds.<kind> to {SCHEMA.name} (or a schema attribute) for each class"
+            f"$defs.{family}_kinds.<kind> to {schema_file.SCHEMA.name} (or a schema attribute) for each class"
         )
     branches = []
     for kind, block in sorted(blocks.items()):
@@ -75,37 +45,20 @@ def _kind_dispatch(defs: dict, family: str, registry: dict) -> dict:
     return {"type": "object", "required": ["kind"], "properties": {"kind": {"enum": sorted(blocks)}}, "allOf": branches}
 
 
-def _inline(node, root: dict):
-    """The schema with every local ``$ref`` replaced by what it points at (so defaults behind refs are seen)."""
-    if isinstance(node, dict):
-        if "$ref" in node:
-            target = root
-            for part in node["$ref"].removeprefix("#/").split("/"):
-                target = target[part]
-            return _inline({**target, **{k: v for k, v in node.items() if k != "$ref"}}, root)
-        return {key: _inline(value, root) for key, value in node.items()}
-    if isinstance(node, list):
-        return [_inline(value, root) for value in node]
-    return node
+REGISTRIES = {"generator": GeneratorKind, "encoder": Encoder, "score": LayerScore}
 
 
 @functools.cache
-def _built_schema(generator_kinds: tuple[str, ...], encoder_kinds: tuple[str, ...]) -> dict:
-    from memprint.encoders import Encoder
-    from memprint.generators import GeneratorKind
-
-    raw = yaml.load(SCHEMA.read_text(), Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+def _built_schema(kinds: tuple[tuple[str, ...], ...]) -> dict:
+    raw = schema_file.raw()
     defs = raw["$defs"]
-    defs["generator"] = _kind_dispatch(defs, "generator", GeneratorKind.kinds)
-    defs["encoder"] = _kind_dispatch(defs, "encoder", Encoder.kinds)
-    return _inline({key: value for key, value in raw.items() if key != "$defs"}, raw)
+    for family, registry in REGISTRIES.items():
+        defs[family] = _kind_dispatch(defs, family, registry.kinds)
+    return schema_file.inline({key: value for key, value in raw.items() if key != "$defs"}, raw)
 
 
 def schema(plugins: list[str] | tuple[str, ...] = ()) -> dict:
-    """The full schema, generator and encoder kinds included (``plugins``: modules that register more kinds)."""
-    from memprint.encoders import Encoder
-    from memprint.generators import GeneratorKind
-
+    """The full schema, every registered kind included (``plugins``: modules that register more kinds)."""
     for module in plugins:
         try:
             importlib.import_module(module)
@@ -114,26 +67,7 @@ def schema(plugins: list[str] | tuple[str, ...] = ()) -> dict:
                 f"config error at plugins: {module!r} could not be imported ({err}); put it on "
                 "PYTHONPATH or fix the name"
             ) from None
-    return _built_schema(tuple(sorted(GeneratorKind.kinds)), tuple(sorted(Encoder.kinds)))
-
-
-def _defaults(properties: dict) -> dict:
-    return {name: copy.deepcopy(sub["default"]) for name, sub in properties.items() if "default" in sub}
-
-
-def section_defaults(section: str) -> dict:
-    """The schema's defaults of a dotted section, e.g. ``ct``, ``runtime`` or ``invmm.settings``."""
-    node = schema()
-    for part in section.split("."):
-        node = node["properties"][part]
-    return _defaults(node["properties"])
-
-
-def generator_defaults(kind: str | None) -> dict:
-    """The schema's defaults of one generator kind (its block merged with the common keys); {} if unknown."""
-    dispatch = schema()["properties"]["generators"]["additionalProperties"]
-    branches = {b["then"]["properties"]["kind"]["const"]: b["then"] for b in dispatch["allOf"]}
-    return _defaults(branches[kind]["properties"]) if kind in branches else {}
+    return _built_schema(tuple(tuple(sorted(registry.kinds)) for registry in REGISTRIES.values()))
 
 
 def _validator():
@@ -201,7 +135,7 @@ def expand_zoo(zoo: dict) -> dict[str, dict]:
     return entries
 
 
-NAMED_SECTIONS = ("generators", "encoders", "ct_variants")
+NAMED_SECTIONS = ("generators", "encoders", "ct_variants", "scores")
 
 
 def _check_names(config: dict) -> None:
@@ -222,9 +156,19 @@ def validate(config: dict) -> dict:
     from memprint.config_checks import check_config
 
     _check_names(config)
+    older = [key for key in ("ct", "ct_variants") if key in config]
+    if "scores" in config and older:
+        raise MemprintError(
+            f"config error at scores: give either scores: or the older {' and '.join(older)}:, not both; move "
+            f"{' and '.join(older)} into scores (kind: ct)"
+        )
     plugins = config.get("plugins", [])
     full_schema = schema(plugins if isinstance(plugins, list) else ())
     _check_schema(config, full_schema)
+    if "scores" not in config:  # the older spelling: ct: is the score named ct, each ct_variants entry another
+        config["scores"] = {"ct": {"kind": "ct", **config.get("ct", {})}}
+        config["scores"] |= {name: {"kind": "ct", **spec} for name, spec in config["ct_variants"].items()}
+        _check_schema(config, full_schema)
     if "zoo" in config:
         zoo = expand_zoo(config["zoo"])
         clash = sorted(set(config["generators"]) & set(zoo))

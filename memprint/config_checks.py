@@ -12,8 +12,6 @@ from pathlib import Path
 
 from memprint import MemprintError
 
-MIN_TEST_PER_CELL = 5  # P images per C_T cell on average: fewer, and a cell's comparison rests on a handful
-
 
 def _error(key: str, text: str) -> MemprintError:
     return MemprintError(f"config error at {key}: {text}")
@@ -58,12 +56,14 @@ def data_sizes(config: dict) -> tuple[int | None, int | None]:
     else:  # a folder: its image files, counted without reading them
         from memprint.datasets import IMAGE_SUFFIXES
 
-        train, test = (
-            sum(1 for p in Path(data["folder"][split]).rglob("*") if p.suffix.lower() in IMAGE_SUFFIXES)
-            if Path(data["folder"][split]).is_dir()
-            else None
-            for split in ("train", "test")
-        )
+        counts = []
+        for split in ("train", "test"):
+            folder = Path(data["folder"][split])
+            count = sum(1 for p in folder.rglob("*") if p.suffix.lower() in IMAGE_SUFFIXES) if folder.is_dir() else None
+            if count == 0:
+                raise _error(f"data.folder.{split}", f"{folder}: no image files; put images in it")
+            counts.append(count)
+        train, test = counts
     if train is not None and data.get("duplicates"):
         train += data["duplicates"]["images"] * (data["duplicates"]["copies"] - 1)
     return train, test
@@ -82,11 +82,10 @@ def _check_files(config: dict) -> None:
     if data["source"] == "folder":
         for split in ("train", "test"):
             _require(data["folder"][split], f"data.folder.{split}")
+    from memprint.encoders import Encoder
+
     for name, spec in config["encoders"].items():
-        if spec["kind"] != "trained_vit" and spec["weights"] not in ("pretrained", "random"):
-            _require(spec["weights"], f"encoders.{name}.weights")
-        if spec["kind"] == "hf" and spec["name"].startswith((".", "/", "~")):
-            _require(spec["name"], f"encoders.{name}.name")
+        Encoder.kinds[spec["kind"]].check(spec, f"encoders.{name}")
     if config["segmenter"].get("init_weights"):
         _require(config["segmenter"]["init_weights"], "segmenter.init_weights")
 
@@ -136,7 +135,7 @@ def _check_generators(config: dict) -> None:
         for key in kind.files:
             if spec.get(key):
                 _require(spec[key], f"generators.{name}.{key}")
-        kind.check(config)
+        kind.check(config, training_set_size(config))
     invmm = config.get("invmm")
     if invmm:
         for name in invmm["generators"]:
@@ -165,52 +164,29 @@ def _check_generators(config: dict) -> None:
         )
 
 
+def score_key(config: dict, name: str) -> str:
+    """Where the config names a score: scores.<name>, or ct / ct_variants.<name> in the older spelling."""
+    if name in config.get("ct_variants", {}):
+        return f"ct_variants.{name}"
+    return "ct" if name == "ct" and "ct" in config else f"scores.{name}"
+
+
 def _check_sizes(config: dict) -> None:
-    """Sizes that only fail deep inside a job otherwise: cells against T, samples against the C_T threshold and
-    the fingerprint protocol."""
+    """Sizes that only fail deep inside a job otherwise: each score checks its cells and thresholds against T, P,
+    every generator's samples and the fingerprint sets."""
     from memprint.generators import generator
+    from memprint.scores import Sizes, score
 
     train, test = data_sizes(config)
-    settings = {"ct": config["ct"], **{f"ct_variants.{k}": v for k, v in config["ct_variants"].items()}}
-    for key, ct in settings.items():
-        if train is not None and ct["cells"] > train:
-            raise _error(f"{key}.cells", f"{ct['cells']} cells for a training set of {train} images; lower cells")
-        if test is not None and test < MIN_TEST_PER_CELL * ct["cells"]:
-            raise _error(
-                f"{key}.cells",
-                f"{ct['cells']} cells for a test set (P) of {test} images: C_T compares distances within each cell, "
-                f"so P needs at least {MIN_TEST_PER_CELL} per cell ({MIN_TEST_PER_CELL * ct['cells']}); lower cells "
-                "or give more test images",
-            )
-        if ct["tau"] is not None and ct["tau"] >= 1 / ct["cells"]:
-            raise _error(
-                f"{key}.tau",
-                f"{ct['tau']} with {ct['cells']} cells: a cell counts only when it holds more than {ct['tau']:.0%} of "
-                f"the generated samples, which {ct['cells']} cells need not give; use tau below 1/cells "
-                f"({1 / ct['cells']:.3g}) or leave it out (min_generated_per_cell)",
-            )
-    needed = (
-        max(ct["min_generated_per_cell"] for ct in settings.values() if ct["tau"] is None)
-        if any(ct["tau"] is None for ct in settings.values())
-        else 0
-    )
     fingerprint = config["fingerprint"]
-    for name, spec in config["generators"].items():
-        samples = generator(name, spec).samples
-        if samples is not None and samples <= needed:  # None: existing samples without a count, known once read
-            raise _error(
-                f"generators.{name}.samples",
-                f"{samples} samples cannot put more than {needed} in any C_T "
-                f"cell (min_generated_per_cell); draw more than {needed}",
-            )
-    fingerprinted = fingerprinting(config)
-    smallest = min([fingerprint["target_size"], *fingerprint["reference_sizes"]])
-    if fingerprinted and smallest <= needed:
-        raise _error(
-            "fingerprint",
-            f"sets of {smallest} images cannot put more than {needed} in any C_T cell; use "
-            f"target and reference sizes above {needed}",
-        )
+    sizes = Sizes(
+        train,
+        test,
+        {name: generator(name, spec).samples for name, spec in config["generators"].items()},
+        min([fingerprint["target_size"], *fingerprint["reference_sizes"]]) if fingerprinting(config) else None,
+    )
+    for name, spec in config["scores"].items():
+        score(name, spec).check(score_key(config, name), sizes)
 
 
 def baselines(config: dict) -> list[str]:

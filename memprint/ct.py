@@ -13,9 +13,8 @@ Functions ``Zu``, ``Zu_cells`` and ``C_T`` of their ``data_copying_tests.py`` (c
 Options the Bai et al. (2024) code uses, off by default: PCA to 64 dimensions fit on T per layer, k = 10, and
 the distance 1 - |cosine| instead of Euclidean.
 
-The fit on T and P (the "reference") does not depend on Q: it is computed once per layer and reused for every
-generator (``LayerReference``). KMeans and PCA are seeded: a score is deterministic on a given machine.
-"""
+The fit on T and P (the "reference", ``LayerReference``) does not depend on Q: it is computed once per layer
+and reused for every generator. KMeans and PCA are seeded: a score is deterministic on a given machine."""
 
 from __future__ import annotations
 
@@ -27,11 +26,9 @@ import torch
 
 from memprint import MemprintError
 from memprint.cells import assign_cells, check_matrix, mann_whitney_z, nearest_distances
-from memprint.config import section_defaults
-from memprint.config_checks import MIN_TEST_PER_CELL
+from memprint.schema import section_defaults
 
 DISTANCES = ("euclidean", "abs_cosine")
-
 
 _DEFAULTS = section_defaults("ct")  # Meehan et al.'s settings, from the schema
 
@@ -47,6 +44,7 @@ class CTSettings:
     distance: str = _DEFAULTS["distance"]
     seed: int = _DEFAULTS["seed"]
     kmeans_restarts: int = _DEFAULTS["kmeans_restarts"]
+    min_test_per_cell: int = _DEFAULTS["min_test_per_cell"]
 
     def __post_init__(self):
         if self.distance not in DISTANCES:
@@ -131,11 +129,12 @@ class LayerReference:
                 f"{len(train)} training points{where} cannot fill {settings.cells} cells; "
                 "lower ct.cells or use more training images"
             )
-        if len(test) < MIN_TEST_PER_CELL * settings.cells:
+        needed = settings.min_test_per_cell * settings.cells
+        if len(test) < needed:
             raise MemprintError(
                 f"{len(test)} test points (P){where} for {settings.cells} cells: C_T compares distances within each "
-                f"cell, so P needs at least {MIN_TEST_PER_CELL} per cell ({MIN_TEST_PER_CELL * settings.cells}); give "
-                "more test images or use fewer cells"
+                f"cell, so P needs at least {settings.min_test_per_cell} per cell ({needed}); give more test images "
+                "or use fewer cells"
             )
         if np.ptp(train, axis=0).max() == 0.0:
             msg = f"embeddings{where} are identical for every training image: C_T is undefined there"
@@ -299,14 +298,3 @@ def ct_score(
 ) -> CTResult:
     """C_T of one layer: (N_T, D), (N_P, D) and (N_Q, D) embeddings."""
     return LayerReference.fit(train, test, settings, device).score(generated, device)
-
-
-def ct_layers(
-    train, test, generated, settings: CTSettings = CTSettings(), device: torch.device | None = None
-) -> list[CTResult]:
-    """C_T of every layer of (L, N, D) arrays (or lists of per-layer (N, D_l) arrays)."""
-    if not (len(train) == len(test) == len(generated)):
-        raise MemprintError(
-            f"layer counts differ: T {len(train)}, P {len(test)}, Q {len(generated)}; embed them with one encoder"
-        )
-    return [ct_score(t, p, q, settings, device) for t, p, q in zip(train, test, generated)]

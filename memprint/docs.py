@@ -33,7 +33,7 @@ def ct_table(curve_files: dict[str, str], intervals: bool = True) -> str:
     lines = ["| generator | " + " | ".join(str(layer) for layer in layers) + " |", "|---" * (len(layers) + 1) + "|"]
     for name, curve in curves.items():
         cells = [
-            f"{r.ct:.2f}" + (f" [{r.ct_low:.1f}, {r.ct_high:.1f}]" if intervals and "ct_low" in curve else "")
+            f"{r.value:.2f}" + (f" [{r.low:.1f}, {r.high:.1f}]" if intervals and "low" in curve else "")
             for r in curve.itertuples()
         ]
         lines.append(f"| {name} | " + " | ".join(cells) + " |")

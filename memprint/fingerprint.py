@@ -68,7 +68,7 @@ def match_scores(query: np.ndarray, database: np.ndarray, method: str) -> np.nda
 
 def curve_matrix(curves: pd.DataFrame, first_layer: int = 1) -> pd.DataFrame:
     """Sets x layers (>= ``first_layer``) of C_T; layers undefined (NaN) for any set are dropped with a warning."""
-    wide = curves[curves["layer"] >= first_layer].set_index([*SET_KEYS, "layer"])["ct"].unstack("layer")
+    wide = curves[curves["layer"] >= first_layer].set_index([*SET_KEYS, "layer"])["value"].unstack("layer")
     undefined = wide.columns[wide.isna().any()]
     if len(undefined):
         warnings.warn(f"layers {list(undefined)} have undefined C_T and are left out of matching", stacklevel=2)
@@ -192,7 +192,7 @@ def accuracy_rows(matches: pd.DataFrame, group: list[str], seed: int = 0) -> pd.
 
 def similarity_matrix(curves: pd.DataFrame, first_layer: int = 1) -> pd.DataFrame:
     """Cosine similarity between generators' curves (columns: generator, layer, ct), layers >= ``first_layer``."""
-    wide = curves[curves["layer"] >= first_layer].pivot_table(index="generator", columns="layer", values="ct")
+    wide = curves[curves["layer"] >= first_layer].pivot_table(index="generator", columns="layer", values="value")
     wide = wide.dropna(axis=1)
     x = wide.to_numpy()
     unit = x / (np.linalg.norm(x, axis=1, keepdims=True) + 1e-12)

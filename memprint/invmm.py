@@ -24,8 +24,8 @@ import torch
 import torch.nn.functional as F
 
 from memprint import MemprintError
-from memprint.config import section_defaults
 from memprint.runtime import autocast
+from memprint.schema import section_defaults
 
 log = logging.getLogger(__name__)
 

@@ -20,6 +20,7 @@ from pathlib import Path
 
 import h5py
 import numpy as np
+import yaml
 
 from memprint import MemprintError, __version__
 
@@ -185,3 +186,38 @@ def read_imageset(path: str | os.PathLike) -> ImageSet:
 
 
 # ---------------------------------------------------------------------------------------------- embeddings
+
+
+# ---------------------------------------------------------------------------------------------- YAML files
+
+
+class _StrictLoader(yaml.SafeLoader):
+    """YAML that refuses a key given twice in one mapping (plain YAML keeps the last one, silently)."""
+
+    def construct_mapping(self, node, deep=False):
+        seen = {}
+        for key_node, _ in node.value:
+            key = self.construct_object(key_node, deep=deep)
+            if key in seen:
+                raise yaml.constructor.ConstructorError(
+                    None, None, f"key {key!r} is given twice (first at line {seen[key] + 1})", key_node.start_mark
+                )
+            seen[key] = key_node.start_mark.line
+        return super().construct_mapping(node, deep=deep)
+
+
+def read_yaml(path: str | Path) -> dict:
+    """A YAML mapping; a missing file, a syntax error or a key given twice is one line naming the file and the
+    line."""
+    path = Path(path)
+    if not path.is_file():
+        raise MemprintError(f"{path}: config file not found; give the path of a YAML file")
+    try:
+        value = yaml.load(path.read_text(), Loader=_StrictLoader)
+    except yaml.YAMLError as err:
+        mark = getattr(err, "problem_mark", None)
+        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        raise MemprintError(f"{path}: not valid YAML{where} ({getattr(err, 'problem', err)}); fix it") from None
+    if not isinstance(value, dict):
+        raise MemprintError(f"{path}: expected a YAML mapping of settings, got {type(value).__name__}")
+    return value

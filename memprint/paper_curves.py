@@ -5,7 +5,7 @@ model, ``name [c_1, ..., c_12]``: 18 CIFAR-10 models through ViT-B/16 in21k), ``
 GAN500 set and the pathological sets) and plotting scripts whose lists hold the GAN500 curves per encoder
 (``Dino_small = [...]``). A manifest (``configs/published/layerchoice.yaml``) pins each file by commit and
 SHA-256 and says which encoder each series used; this module reads the files into one table (series, encoder,
-block, C_T), never running their code.
+block, value), never running their code.
 """
 
 from __future__ import annotations
@@ -70,7 +70,7 @@ def read_paper_curves(manifest: dict, folder: str | Path) -> pd.DataFrame:
             if encoder is None:
                 continue
             rows += [
-                {"file": path, "series": name, "occurrence": occurrence, "encoder": encoder, "block": i + 1, "ct": v}
+                {"file": path, "series": name, "occurrence": occurrence, "encoder": encoder, "block": i + 1, "value": v}
                 for i, v in enumerate(values)
             ]
     return pd.DataFrame(rows)

@@ -29,20 +29,26 @@ def save_figure(fig, png: str | Path, pdf: str | Path, footnote: str) -> None:
 
 
 def _curve_lines(curves: pd.DataFrame, ax, legend: bool) -> None:
-    """One line per generator, with its 95% interval as a band where the curves carry ``ct_low``/``ct_high``."""
+    """One line per generator, with its 95% interval as a band where the curves carry ``low``/``high``."""
     palette = dict(zip(curves["generator"].unique(), sns.color_palette("husl", curves["generator"].nunique())))
     sns.lineplot(
-        data=curves, x="layer", y="ct", hue="generator", marker="o", markersize=4, palette=palette, ax=ax, legend=legend
+        data=curves,
+        x="layer",
+        y="value",
+        hue="generator",
+        marker="o",
+        markersize=4,
+        palette=palette,
+        ax=ax,
+        legend=legend,
     )
-    if {"ct_low", "ct_high"} <= set(curves.columns):
+    if {"low", "high"} <= set(curves.columns):
         for generator, block in curves.groupby("generator", sort=False):
-            ax.fill_between(
-                block["layer"], block["ct_low"], block["ct_high"], color=palette[generator], alpha=0.2, lw=0
-            )
+            ax.fill_between(block["layer"], block["low"], block["high"], color=palette[generator], alpha=0.2, lw=0)
 
 
 def plot_ct_curves(curves: pd.DataFrame, png, pdf, title: str, footnote: str) -> None:
-    """C_T against layer, one line per generator (columns generator, layer, ct; bands: ct_low, ct_high)."""
+    """A score against layer, one line per generator (columns generator, layer, value; bands: low, high)."""
     sns.set_theme(style="whitegrid", context="paper")
     fig, ax = plt.subplots(figsize=(7, 4.2))
     _curve_lines(curves, ax, legend=True)
@@ -147,14 +153,17 @@ def plot_image_rows(rows: dict[str, list], png, pdf, title: str, footnote: str) 
     save_figure(fig, png, pdf, footnote)
 
 
-def plot_ct_panels(panels: dict[str, pd.DataFrame], png, pdf, title: str, footnote: str) -> None:
-    """One C_T-against-layer panel per C_T setting, generators coloured alike across panels."""
+def plot_ct_panels(panels: dict[str, tuple[pd.DataFrame, str]], png, pdf, title: str, footnote: str) -> None:
+    """One score-against-layer panel per score (title -> (curves, what the values mean)), generators coloured
+    alike across panels."""
     sns.set_theme(style="whitegrid", context="paper")
-    fig, axes = plt.subplots(1, len(panels), figsize=(5.2 * len(panels), 4.2), squeeze=False)
-    for k, (ax, (name, curves)) in enumerate(zip(axes[0], panels.items())):
+    fig, axes = plt.subplots(1, len(panels), figsize=(5.2 * len(panels), 4.4), squeeze=False)
+    for k, (ax, (name, (curves, meaning))) in enumerate(zip(axes[0], panels.items())):
         _curve_lines(curves, ax, legend=k == len(panels) - 1)
-        ax.axhline(0.0, color="0.3", lw=0.8, ls="--")
-        ax.set(xlabel="layer", ylabel="C_T  (< 0: data copying)", title=name)
+        if meaning.startswith(("C_T", "C_T with")):
+            ax.axhline(0.0, color="0.3", lw=0.8, ls="--")
+        ax.set(xlabel="layer", ylabel=meaning.split(":")[0] if meaning else "value", title=name)
+        ax.text(0.01, 0.01, meaning, transform=ax.transAxes, fontsize=6, va="bottom", wrap=True)
         ax.set_xticks(sorted(curves["layer"].unique()))
     axes[0][-1].legend(fontsize=7, bbox_to_anchor=(1.02, 1), loc="upper left", title="generator")
     fig.suptitle(title)
@@ -166,7 +175,7 @@ def plot_copy_rates(rates: pd.DataFrame, threshold: float, png, pdf, title: str,
     of a generator that copies nothing) dashed."""
     sns.set_theme(style="whitegrid", context="paper")
     fig, ax = plt.subplots(figsize=(7, 4.2))
-    curves = rates.rename(columns={"copy_rate": "ct", "ci_low": "ct_low", "ci_high": "ct_high"})
+    curves = rates.rename(columns={"copy_rate": "value", "ci_low": "low", "ci_high": "high"})
     _curve_lines(curves, ax, legend=True)
     ax.axhline(threshold, color="0.3", lw=0.8, ls="--")
     ax.set(
@@ -192,9 +201,9 @@ def plot_copies_validation(table: pd.DataFrame, threshold: float, png, pdf, titl
             {
                 "generator": table["mix"],
                 "layer": table["layer"],
-                "ct": table[value],
-                "ct_low": table[low],
-                "ct_high": table[high],
+                "value": table[value],
+                "low": table[low],
+                "high": table[high],
             }
         )
         _curve_lines(lines, ax, legend=ax is axes[2])

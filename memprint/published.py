@@ -59,7 +59,7 @@ class GridFile:
 
 def read_manifest(path: str | Path) -> dict[str, GridFile]:
     """Model name -> its grid file; a missing or malformed field is one error naming the model and the field."""
-    from memprint.config import read_yaml
+    from memprint.io import read_yaml
 
     raw = read_yaml(path).get("models")
     if not isinstance(raw, dict) or not raw:

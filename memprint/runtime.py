@@ -146,7 +146,7 @@ def job(snakemake) -> Runtime:
     import importlib
     import os
 
-    from memprint.config import section_defaults
+    from memprint.schema import section_defaults
 
     start_log(snakemake.log[0])
     set_precision(snakemake.params.get("precision", "auto"))  # a param: it changes numbers, so it reruns jobs

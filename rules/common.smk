@@ -14,7 +14,10 @@ from memprint import MemprintError
 from memprint.config import read_yaml, validate
 from memprint.code_version import code_version
 from memprint.config_checks import baselines, fingerprint_plan, fingerprinting
+from memprint import layout
+from memprint.encoders import Encoder
 from memprint.generators import generator
+from memprint.scores import score
 
 try:
     for path in workflow.configfiles:  # Snakemake's YAML keeps the last of a key given twice: refuse it instead
@@ -26,14 +29,16 @@ except MemprintError as err:
 KINDS = {name: generator(name, spec) for name, spec in config["generators"].items()}
 GENERATORS = list(KINDS)
 ENCODERS = list(config["encoders"])
-TRAINED_ENCODERS = [e for e, s in config["encoders"].items() if s["kind"] == "trained_vit"]
+TRAINED_ENCODERS = [e for e, s in config["encoders"].items() if Encoder.kinds[s["kind"]].trained_here]
 HUB_ENCODERS = [e for e, s in config["encoders"].items() if s.get("weights") == "pretrained"]
 HUB_GENERATORS = [g for g, k in KINDS.items() if k.sharded and k.weights_source().origin == "hub"]
 DOWNLOADS = {path: what for kind in KINDS.values() for path, what in kind.downloads().items()}
 ZOO = config.get("zoo", {"models": {}, "epochs": [], "seeds": []})
 ZOO_MODELS = list(ZOO["models"])
-CT_SETTINGS = {"ct": config["ct"], **config["ct_variants"]}
-CT_VARIANTS = list(config["ct_variants"])
+SCORES = config["scores"]
+SCORE_KINDS = {name: score(name, spec) for name, spec in SCORES.items()}
+MAIN_SCORE = next(name for name, kind in SCORE_KINDS.items() if kind.copies)  # the copy finder's search
+CLAIM_SCORES = [name for name, kind in SCORE_KINDS.items() if kind.claims]
 ARCHITECTURES = {g: k.architecture for g, k in KINDS.items()}
 RUNS = {g: k.run for g, k in KINDS.items()}
 CLASSIFIERS = list(config["fingerprint"]["classifiers"])
@@ -75,25 +80,24 @@ def canonical(value):
     return value
 
 
+def scores_param():
+    """Every score's spec (keys sorted), in the config's order, which the outputs follow."""
+    return {name: canonical(spec) for name, spec in SCORES.items()}
+
+
 def spec_of(generator_name):
     return canonical(KINDS[generator_name].spec)
 
 
-def ct_path(setting, encoder, name):
-    """A C_T file of one setting: ``ct:`` under results/ct, each ``ct_variants`` entry under results/ct_variants."""
-    folder = "results/ct" if setting == "ct" else f"results/ct_variants/{setting}"
-    return f"{folder}/{encoder}/{name}"
-
-
-def ct_files(encoder, name):
-    return [ct_path(setting, encoder, name) for setting in CT_SETTINGS]
+def per_score(path_of, *args):
+    """score name -> its file, for every configured score (``path_of``: a ``memprint.layout`` function)."""
+    return {name: path_of(name, *args) for name in SCORES}
 
 
 # ------------------------------------------------------------------------------------------------ generators
 
 
-def imageset(name):
-    return f"results/imagesets/{name}.h5"
+imageset = layout.imageset
 
 
 def generator_inputs(wildcards):
@@ -135,7 +139,7 @@ def encoder_spec(wildcards):
 def encoder_weights(wildcards):
     """The weights file an encoder's embeddings need: made by a rule, given by the user, or none (random)."""
     spec = config["encoders"][wildcards.encoder]
-    if spec["kind"] == "trained_vit" or spec.get("weights") == "pretrained":
+    if Encoder.kinds[spec["kind"]].trained_here or spec.get("weights") == "pretrained":
         return f"results/encoders/{wildcards.encoder}/weights.pt"
     if spec["weights"] == "random":
         return []
@@ -143,7 +147,7 @@ def encoder_weights(wildcards):
 
 
 def embeddings(encoder, names):
-    return {name: f"results/embeddings/{encoder}/{name}.h5" for name in names}
+    return {name: layout.embedding(encoder, name) for name in names}
 
 
 # ----------------------------------------------------------------------------------------------- fingerprint
@@ -153,14 +157,9 @@ def fingerprint_protocol():
     return canonical({key: config["fingerprint"][key] for key in ("target_size", "reference_sizes", "splits", "seed")})
 
 
-def fingerprint_curve_path(setting, encoder, generator_name):
-    folder = "results/fingerprint" if setting == "ct" else f"results/fingerprint_variants/{setting}"
-    return f"{folder}/{encoder}/curves/{generator_name}.csv"
-
-
 def fingerprint_curve_files(encoder):
-    """C_T setting -> every generator's fingerprint curve file (one encoder)."""
-    return {s: [fingerprint_curve_path(s, encoder, g) for g in FINGERPRINT_GENERATORS] for s in CT_SETTINGS}
+    """Score -> every fingerprinted generator's fingerprint curve file (one encoder)."""
+    return {s: [layout.fingerprint_curves(s, encoder, g) for g in FINGERPRINT_GENERATORS] for s in SCORES}
 
 
 def statistics_inputs(wildcards):
@@ -192,13 +191,13 @@ FINGERPRINT_OUTPUTS = (
 
 
 def claims_curve_files(encoder):
-    """C_T setting -> generator -> its curve and bootstrap replicate files (one encoder)."""
+    """Score (those the claims apply to) -> generator -> its curve and bootstrap replicate files (one encoder)."""
     return {
         s: {
-            g: {"curve": ct_path(s, encoder, f"{g}.csv"), "replicates": ct_path(s, encoder, f"{g}.bootstrap.h5")}
+            g: {"curve": layout.score_curve(s, encoder, g), "replicates": layout.score_replicates(s, encoder, g)}
             for g in GENERATORS
         }
-        for s in CT_SETTINGS
+        for s in CLAIM_SCORES
     }
 
 
@@ -213,7 +212,7 @@ def published_files():
     files = {}
     for e in ENCODERS:
         files |= {f"claims_{e}.md": f"results/claims/{e}.md", f"claims_{e}.csv": f"results/claims/{e}.csv"}
-        for figure in ("ct_settings", "ct_curves", "curve_similarity", "copy_rates", "copied_pairs"):
+        for figure in ("scores", "ct_curves", "curve_similarity", "copy_rates", "copied_pairs"):
             files[f"{figure}_{e}.png"] = f"results/figures/{e}/{figure}.png"
         files[f"copy_rates_{e}.csv"] = f"results/copies/{e}/rates.csv"
         if COPIES_VALIDATION:
@@ -239,11 +238,9 @@ def copy_tables():
 
 
 def curve_tables():
-    """Markdown C_T table in claims.publish -> the curve files it shows (generator -> file)."""
+    """Markdown table in claims.publish -> the score curve files it shows (generator -> file)."""
     return {
-        f"ct_table_{e}_{s}.md": {g: files["curve"] for g, files in curves.items()}
-        for e in ENCODERS
-        for s, curves in claims_curve_files(e).items()
+        f"{s}_table_{e}.md": {g: layout.score_curve(s, e, g) for g in GENERATORS} for e in ENCODERS for s in SCORES
     }
 
 

@@ -1,7 +1,7 @@
 rule figure_ct_curves:
-    """C_T against layer for every generator (one encoder)."""
+    """The main score (C_T) against layer for every generator (one encoder)."""
     input:
-        curves=expand("results/ct/{{encoder}}/{generator}.csv", generator=GENERATORS),
+        curves=[layout.score_curve(MAIN_SCORE, "{encoder}", g) for g in GENERATORS],
     output:
         png=report("results/figures/{encoder}/ct_curves.png", caption="../report/ct_curves.rst", category="C_T"),
         pdf="results/figures/{encoder}/ct_curves.pdf",
@@ -17,7 +17,7 @@ rule figure_ct_curves:
     params:
         code=code_version_of("figure_ct_curves.py"),
         encoder=lambda wc: wc.encoder,
-        curves=lambda wc: {g: ct_path("ct", wc.encoder, f"{g}.csv") for g in GENERATORS},
+        generators=GENERATORS,
     script:
         "../workflow_scripts/figure_ct_curves.py"
 
@@ -25,7 +25,7 @@ rule figure_ct_curves:
 rule figure_curve_similarity:
     """Paper figure 6b: cosine similarity between generators' (checkpoints') C_T-layer curves (layers 1..L)."""
     input:
-        curves=expand("results/ct/{{encoder}}/{generator}.csv", generator=GENERATORS),
+        curves=[layout.score_curve(MAIN_SCORE, "{encoder}", g) for g in GENERATORS],
     output:
         png=report(
             "results/figures/{encoder}/curve_similarity.png",
@@ -46,34 +46,36 @@ rule figure_curve_similarity:
     params:
         code=code_version_of("figure_curve_similarity.py"),
         encoder=lambda wc: wc.encoder,
-        curves=lambda wc: {g: ct_path("ct", wc.encoder, f"{g}.csv") for g in GENERATORS},
+        generators=GENERATORS,
         architectures=ARCHITECTURES,
     script:
         "../workflow_scripts/figure_curve_similarity.py"
 
 
-rule figure_ct_settings:
-    """Paper figure 5 analog: every generator's C_T-layer curve under ct: and each ct_variants setting, side by side."""
+rule figure_scores:
+    """Paper figure 5 analog: every generator's curve under every score (C_T settings and the other scores), side by
+    side."""
     input:
-        curves=lambda wc: [ct_path(s, wc.encoder, f"{g}.csv") for s in CT_SETTINGS for g in GENERATORS],
+        curves=[layout.score_curve(s, "{encoder}", g) for s in SCORES for g in GENERATORS],
     output:
-        png=report("results/figures/{encoder}/ct_settings.png", caption="../report/ct_settings.rst", category="C_T"),
-        pdf="results/figures/{encoder}/ct_settings.pdf",
+        png=report("results/figures/{encoder}/scores.png", caption="../report/scores.rst", category="Scores"),
+        pdf="results/figures/{encoder}/scores.pdf",
     log:
-        "logs/figure_ct_settings/{encoder}.log",
+        "logs/figure_scores/{encoder}.log",
     benchmark:
-        "results/benchmarks/figure_ct_settings/{encoder}.tsv"
+        "results/benchmarks/figure_scores/{encoder}.tsv"
     conda:
         CONDA_ENV
     resources:
         mem_mb=2000,
         runtime=10,
     params:
-        code=code_version_of("figure_ct_settings.py"),
+        code=code_version_of("figure_scores.py"),
         encoder=lambda wc: wc.encoder,
-        curves=lambda wc: {s: {g: ct_path(s, wc.encoder, f"{g}.csv") for g in GENERATORS} for s in CT_SETTINGS},
+        scores=list(SCORES),
+        generators=GENERATORS,
     script:
-        "../workflow_scripts/figure_ct_settings.py"
+        "../workflow_scripts/figure_scores.py"
 
 
 rule figure_sample_grid:
@@ -136,7 +138,7 @@ rule copies_validation:
     """Planted exact, rotated and recoloured copies among a perfect generator's samples: does the copy finder find
     them, at which layers, and does C_T of the mix notice?"""
     input:
-        reference="results/ct/{encoder}/reference.h5",
+        reference=layout.score_reference(MAIN_SCORE, "{encoder}"),
         train="results/embeddings/{encoder}/train.h5",
         fresh=lambda wc: f"results/embeddings/{wc.encoder}/{COPIES_VALIDATION['fresh']}.h5",
         images="results/imagesets/train.h5",

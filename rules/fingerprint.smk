@@ -24,11 +24,12 @@ rule fingerprint_curve:
     under every C_T setting. A generator whose sets cannot be scored is left out with the reason in the file:
     the fingerprint is optional and never fails a C_T curve."""
     input:
-        references=ct_files("{encoder}", "reference.h5"),
-        train="results/embeddings/{encoder}/train.h5",
-        generated="results/embeddings/{encoder}/{generator}.h5",
+        references=per_score(layout.score_reference, "{encoder}").values(),
+        train=layout.embedding("{encoder}", "train"),
+        test=layout.embedding("{encoder}", "test"),
+        generated=layout.embedding("{encoder}", "{generator}"),
     output:
-        [fingerprint_curve_path(s, "{encoder}", "{generator}") for s in CT_SETTINGS],
+        per_score(layout.fingerprint_curves, "{encoder}", "{generator}").values(),
     log:
         "logs/fingerprint_curve/{encoder}/{generator}.log",
     benchmark:
@@ -42,6 +43,7 @@ rule fingerprint_curve:
         runtime=30,
     params:
         code=code_version_of("fingerprint_curve.py"),
+        scores=scores_param(),
         encoder=lambda wc: wc.encoder,
         generator=lambda wc: wc.generator,
         architecture=lambda wc: ARCHITECTURES[wc.generator],
@@ -121,15 +123,15 @@ rule fingerprint_classifier:
 rule fingerprint_table:
     """Table 1 and beyond: accuracy with 95% intervals, leave-one-model-out, open-set ROC, time per method."""
     input:
-        curves=expand(
-            "results/fingerprint/{encoder}/curves/{generator}.csv", encoder=ENCODERS, generator=FINGERPRINT_GENERATORS
-        ),
+        curves=[
+            layout.fingerprint_curves(s, e, g) for s in SCORES for e in ENCODERS for g in FINGERPRINT_GENERATORS
+        ],
         statistics="results/fingerprint/statistics.csv",
         classifiers=expand("results/fingerprint/classifiers/{classifier}.csv", classifier=CLASSIFIERS),
         embeddings=[
             path for e in ENCODERS for path in embeddings(e, ["train", "test"] + FINGERPRINT_GENERATORS).values()
         ],
-        references=[ct_path("ct", e, "reference.h5") for e in ENCODERS],
+        references=[layout.score_reference(s, e) for s in SCORES for e in ENCODERS],
     output:
         matches="results/fingerprint/matches.csv",
         table=report(
@@ -151,7 +153,7 @@ rule fingerprint_table:
         seed=config["fingerprint"]["seed"],
         left_out=FINGERPRINT_LEFT_OUT,
         embeddings={e: embeddings(e, ["train", "test"] + FINGERPRINT_GENERATORS) for e in ENCODERS},
-        references={e: ct_path("ct", e, "reference.h5") for e in ENCODERS},
+        references={s: {e: layout.score_reference(s, e) for e in ENCODERS} for s in SCORES},
     script:
         "../workflow_scripts/fingerprint_table.py"
 

@@ -13,7 +13,7 @@ import yaml
 from PIL import Image
 
 from memprint import MemprintError
-from memprint.cli import main
+from memprint.cli.main import main
 from memprint.config import validate
 from memprint.embedding_files import EmbeddingWriter
 from memprint.io import ImageSet, write_imageset
@@ -53,6 +53,13 @@ def _embeddings(tmp, name, n, weights="aaa", layers=("patch_embed", "blocks.00")
     writer.close()
     os.replace(path + ".tmp", path)  # a half-written file someone renamed into place
     return path
+
+
+def _ct_score(**settings) -> dict:
+    """A C_T score's spec, as the config loader fills it."""
+    from memprint.ct import CTSettings
+
+    return {"kind": "ct", **CTSettings(**settings).__dict__}
 
 
 def _good(tmp, n_train=200, n_test=100, n_generated=100):
@@ -168,8 +175,9 @@ def _cifar_npz(tmp, name, **arrays):
 
 
 def _cifar(tmp, train_npz):
-    def edit(c):
+    def edit(c):  # sets of 9 images: one C_T cell, so the size checks let the data step find the file's fault
         c["data"] = {"source": "cifar10", "cifar10": {"train_npz": train_npz, "test_npz": train_npz}}
+        c["ct"], c["ct_variants"] = {"cells": 1, "min_test_per_cell": 1}, {}
 
     return _data(tmp, edit)
 
@@ -184,19 +192,18 @@ def _folder(tmp, files):
                 (folder / name).write_bytes(content)
             else:
                 Image.fromarray(content).save(folder / name)
-    return _data(
-        tmp,
-        lambda c: c.update(
-            data={"source": "folder", "folder": {"train": str(tmp / "train"), "test": str(tmp / "test")}}
-        ),
-    )
+    def edit(c):  # folders of a few images: one C_T cell, so the size checks let the data step find the fault
+        c["data"] = {"source": "folder", "folder": {"train": str(tmp / "train"), "test": str(tmp / "test")}}
+        c["ct"], c["ct_variants"] = {"cells": 1, "min_test_per_cell": 1}, {}
+
+    return _data(tmp, edit)
 
 
 def _truncated_png(tmp):
     Image.fromarray(np.full((8, 8, 3), 90, np.uint8)).save(tmp / "whole.png")
     data = (tmp / "whole.png").read_bytes()
     (tmp / "whole.png").unlink()
-    return _folder(tmp, {"a.png": np.zeros((8, 8, 3), np.uint8), "cut.png": data[: len(data) // 2]})
+    return _folder(tmp, {"a.png": np.full((8, 8, 3), 90, np.uint8), "cut.png": data[: len(data) // 2]})
 
 
 def _sample(tmp, spec, *extra, train=None):
@@ -214,7 +221,7 @@ def _sample(tmp, spec, *extra, train=None):
     ]
 
 
-RGB, GREY = np.zeros((8, 8, 3), np.uint8), np.zeros((8, 8), np.uint8)
+RGB, GREY = np.full((8, 8, 3), 90, np.uint8), np.full((8, 8), 90, np.uint8)
 
 # (id, argv builder, what the one line must say)
 CLI_CASES = [
@@ -352,7 +359,11 @@ CLI_CASES = [
         lambda t: _cifar(t, _truncated(_cifar_npz(t, "x.npz", x=np.zeros((9, 8, 8, 3), np.uint8)), 60)),
         r"x.npz: not a readable .npz file",
     ),
-    ("data float npz", lambda t: _cifar(t, _cifar_npz(t, "f.npz", x=np.zeros((9, 8, 8, 3)))), r"f.npz: images must be"),
+    (
+        "data float npz outside 0..1 and -1..1",
+        lambda t: _cifar(t, _cifar_npz(t, "f.npz", x=np.full((9, 8, 8, 3), 200.0))),
+        r"f.npz: float pixels span 200..200, neither 0..1 nor -1..1; save uint8 in 0..255",
+    ),
     (
         "data npz without x",
         lambda t: _cifar(t, _cifar_npz(t, "n.npz", images=np.zeros((9, 8, 8, 3), np.uint8))),
@@ -363,7 +374,7 @@ CLI_CASES = [
         lambda t: _cifar(
             t,
             _cifar_npz(
-                t, "d.npz", x=np.zeros((9, 8, 8, 3), np.uint8), filenames=np.array(["a", "a", *map(str, range(7))])
+                t, "d.npz", x=np.full((9, 8, 8, 3), 90, np.uint8), filenames=np.array(["a", "a", *map(str, range(7))])
             ),
         ),
         r"d.npz: file names repeat \(a \.\.\.\); give every image its own name",
@@ -381,7 +392,7 @@ CLI_CASES = [
     ("data truncated png", _truncated_png, r"cut.png: not a readable image"),
     (
         "data mixed sizes",
-        lambda t: _folder(t, {"a.png": RGB, "big.png": np.zeros((9, 9, 3), np.uint8)}),
+        lambda t: _folder(t, {"a.png": RGB, "big.png": np.full((9, 9, 3), 90, np.uint8)}),
         r"big.png: size \(9, 9\) differs .*resize the folder to one size",
     ),
     (
@@ -423,7 +434,7 @@ CLI_CASES = [
     (
         "sample images of another shape than T",
         lambda t: _sample(
-            t, {"kind": "samples", "path": _cifar_npz(t, "s.npz", x=np.zeros((60, 16, 16, 3), np.uint8))}
+            t, {"kind": "samples", "path": _cifar_npz(t, "s.npz", x=np.full((60, 16, 16, 3), 90, np.uint8))}
         ),
         r"generator g: its images are 16x16 with 3 channel\(s\), T's 8x8 with 3; give it images of T's size",
     ),
@@ -439,7 +450,7 @@ CLI_CASES = [
         r"Hugging Face model folder ./no/such not found; fix the path",
     ),
     ("embed unknown device", lambda t: _embed(t, TINY_VIT, "--device", "tpu"), r"device 'tpu' is unknown; use auto"),
-    ("embed batch size zero", lambda t: _embed(t, TINY_VIT, "--batch-size", "0"), r"batch size must be >= 1"),
+    ("embed batch size zero", lambda t: _embed(t, TINY_VIT, "--batch-size", "0"), r"--batch-size: 0 is not a positive"),
     (
         "embed output folder missing",
         lambda t: _embed(t, out=str(t / "no" / "e.h5")),
@@ -448,7 +459,7 @@ CLI_CASES = [
     (
         "embed junk weights",
         lambda t: _embed(t, {**TINY_VIT, "weights": "w.pt"}, "--weights", _file(t / "w.pt", b"junk" * 100)),
-        r"w.pt is not a torch weights file \(KeyError while reading it\); give a state dict saved with torch.save",
+        r"w.pt is not a torch checkpoint \(KeyError while reading it\); give a file saved with torch.save",
     ),
     (
         "embed weights of another architecture",
@@ -626,6 +637,7 @@ def test_bad_config_is_one_clear_line_before_any_job(edit, message):
     assert "\n" not in text and re.search(message, text), text
 
 
+@pytest.mark.pipeline
 def test_snakemake_prints_the_loaders_one_line_and_makes_nothing(tmp_path):
     config = _tiny()
     config["generators"]["kde_0.1"]["samples"] = 10
@@ -638,6 +650,7 @@ def test_snakemake_prints_the_loaders_one_line_and_makes_nothing(tmp_path):
     assert not (tmp_path / "results").exists()
 
 
+@pytest.mark.pipeline
 def test_a_failed_job_shows_its_error_on_the_console(tmp_path):
     """A file that exists but is corrupt passes the checks before the run; the job fails, and its log's error
     line reaches the console (show-failed-logs in the workflow profile)."""
@@ -656,16 +669,17 @@ def test_a_reference_fit_on_other_training_embeddings_is_refused(tmp_path):
     import h5py
 
     from memprint.embedding_files import read_embeddings
-    from memprint.stages.ct import fit_ct_references, load_ct_reference
+    from memprint.stages.scores import fit_references, load_reference
 
     train, other, test = (_embeddings(tmp_path, n, 200, seed=s) for n, s in (("T.h5", 0), ("U.h5", 1), ("P.h5", 2)))
     for path, sha in ((train, "a" * 64), (other, "b" * 64)):
         with h5py.File(path, "a") as f:
             f.attrs["imageset_sha256"] = sha
-    fit_ct_references(train, test, {"ct": {"cells": 2}}, {"ct": str(tmp_path / "ref.h5")}, "cpu")
-    load_ct_reference(str(tmp_path / "ref.h5"), read_embeddings(train))  # its own training embeddings: fine
+    ref = str(tmp_path / "ref.h5")
+    fit_references(train=train, test=test, scores={"ct": _ct_score(cells=2)}, references={"ct": ref}, device="cpu")
+    load_reference(ref, read_embeddings(train))  # its own training embeddings: fine
     with pytest.raises(MemprintError, match=r"ref.h5 was fit on other training embeddings .*rerun the reference step"):
-        load_ct_reference(str(tmp_path / "ref.h5"), read_embeddings(other))
+        load_reference(ref, read_embeddings(other))
 
 
 def test_a_fingerprint_set_too_small_for_every_cell_is_left_out_naming_the_fingerprint_sizes(tmp_path):
@@ -673,20 +687,24 @@ def test_a_fingerprint_set_too_small_for_every_cell_is_left_out_naming_the_finge
     import h5py
 
     from memprint.io import read_csv, read_csv_provenance
-    from memprint.stages.ct import fit_ct_references
     from memprint.stages.fingerprint_curves import fingerprint_curves
+    from memprint.stages.scores import fit_references
 
     train, test, generated = (
         _embeddings(tmp_path, n, k, seed=s) for n, k, s in (("T.h5", 200, 0), ("P.h5", 100, 1), ("Q.h5", 60, 2))
     )
     with h5py.File(train, "a") as f:
         f.attrs["imageset_sha256"] = "a" * 64
-    fit_ct_references(train, test, {"ct": {"cells": 2}}, {"ct": str(tmp_path / "ref.h5")}, "cpu")
+    ref, scores = str(tmp_path / "ref.h5"), {"ct": _ct_score(cells=2)}
+    fit_references(train=train, test=test, scores=scores, references={"ct": ref}, device="cpu")
     out = tmp_path / "curves.csv"
     protocol = {"target_size": 20, "reference_sizes": [20], "splits": 1, "seed": 0}
-    fingerprint_curves([str(tmp_path / "ref.h5")], train, generated, "e", "q", "a", "q", protocol, [str(out)], "cpu")
+    fingerprint_curves(
+        references={"ct": ref}, train=train, test=test, generated=generated, scores=scores, encoder="e",
+        generator="q", architecture="a", run="q", protocol=protocol, curves={"ct": str(out)}, device="cpu",
+    )  # fmt: skip
     assert read_csv(out).empty
     assert re.search(
-        r"its target set of 20 images \(split 0\) has no C_T score .*raise fingerprint",
+        r"its target set of 20 images \(split 0\) has no ct score .*raise fingerprint",
         read_csv_provenance(out)["left_out"],
     )

@@ -92,7 +92,7 @@ def test_fingerprint_claim_pairs_targets_and_resamples_generators():
                 level = {"a": 0.0, "b": 5.0}[arch] + (0.1 if role == "target" else 0.0)
                 keys = {"generator": g, "architecture": arch, "run": g, "split": split, "role": role, "set_size": size}
                 for layer in range(4):
-                    rows.append({**keys, "layer": layer, "ct": level + layer * (1 if arch == "a" else -1)})
+                    rows.append({**keys, "layer": layer, "value": level + layer * (1 if arch == "a" else -1)})
                 # statistics that cannot tell the architectures apart
                 stats.append({**keys, "mean_c0": 0.5 + 0.01 * split, "std_c0": 0.2, "fid": 1.0})
     from memprint.claims_table import fingerprint_claim
@@ -104,7 +104,7 @@ def test_fingerprint_claim_pairs_targets_and_resamples_generators():
 
 def test_known_answer_checks_read_each_layer_of_a_copier_and_a_perfect_generator():
     def curve(ct, low, high):
-        return pd.DataFrame({"layer": range(len(ct)), "ct": ct, "ct_low": low, "ct_high": high})
+        return pd.DataFrame({"layer": range(len(ct)), "value": ct, "low": low, "high": high})
 
     curves = {
         "copy": curve([-9, -8, -1.5], [-10, -9, -2.5], [-8, -7, -0.5]),

@@ -73,11 +73,11 @@ def test_wilson_interval_at_the_edges():
 
 
 def test_the_stage_writes_copies_from_c_ts_own_search(tmp_path, monkeypatch):
-    """ct_curve's copies come from the search C_T did: no second search over T per layer."""
+    """score_curve's copies come from the search C_T did: no second search over T per layer."""
     import memprint.ct as ct
     from memprint.embedding_files import EmbeddingWriter
     from memprint.io import read_csv
-    from memprint.stages.ct import ct_curve, fit_ct_references
+    from memprint.stages.scores import fit_references, score_curve
 
     rng = np.random.default_rng(1)
     paths = {}
@@ -97,27 +97,27 @@ def test_the_stage_writes_copies_from_c_ts_own_search(tmp_path, monkeypatch):
         writer.finish()
         writer.close()
     reference = str(tmp_path / "ref.h5")
-    fit_ct_references(paths["train"], paths["test"], {"ct": CTSettings(cells=2).__dict__}, {"ct": reference}, "cpu")
+    scores = {"ct": {"kind": "ct", **CTSettings(cells=2).__dict__}}
+    fit_references(train=paths["train"], test=paths["test"], scores=scores, references={"ct": reference}, device="cpu")
     calls = []
     search = ct.nearest_distances
     monkeypatch.setattr(ct, "nearest_distances", lambda *a, **k: calls.append(1) or search(*a, **k))
     outs = [str(tmp_path / n) for n in ("curve.csv", "reps.h5", "copies.csv")]
-    ct_curve(
-        [reference],
-        paths["train"],
-        paths["gen"],
-        [outs[0]],
-        [outs[1]],
-        "gen",
-        {"replicates": 20, "seed": 0},
-        "cpu",
-        outs[2],
-        0.01,
-    )
+    common = {
+        "references": {"ct": reference},
+        "train": paths["train"],
+        "test": paths["test"],
+        "generated": paths["gen"],
+        "curves": {"ct": outs[0]},
+        "replicates": {"ct": outs[1]},
+        "generator": "gen",
+        "scores": scores,
+        "intervals": {"replicates": 20, "seed": 0},
+        "device": "cpu",
+    }
+    score_curve(**common, copies=outs[2], copy_threshold=0.01)
     cells_searched = len(calls)
-    ct_curve(
-        [reference], paths["train"], paths["gen"], [outs[0]], [outs[1]], "gen", {"replicates": 20, "seed": 0}, "cpu"
-    )
+    score_curve(**common)
     assert cells_searched == len(calls) - cells_searched  # the same searches with and without the copy finder
     copies = read_csv(outs[2])
     assert len(copies) == 2 * 120 and copies["nearest_train_id"].str.startswith("train").all()

@@ -11,7 +11,7 @@ from sklearn.neighbors import NearestNeighbors
 
 from memprint import MemprintError
 from memprint.cells import mann_whitney_z, nearest_distances
-from memprint.ct import CTSettings, LayerReference, ct_layers, ct_score
+from memprint.ct import CTSettings, LayerReference, ct_score
 
 
 def meehan_reference_ct(train, test, generated, cells, seed, tau=None):
@@ -115,14 +115,6 @@ def test_options_of_the_bai_et_al_code_run_and_change_the_score(data):
     base = ct_score(data["train"], data["test"], data["wide"], CTSettings(cells=4)).ct
     alt = ct_score(data["train"], data["test"], data["wide"], CTSettings(cells=4, pca_dim=3, distance="abs_cosine")).ct
     assert np.isfinite(alt) and alt != base
-
-
-def test_ct_layers_scores_each_layer(data):
-    train = np.stack([data["train"], data["train"] * 2])
-    test = np.stack([data["test"], data["test"] * 2])
-    gen = np.stack([data["wide"], data["wide"] * 2])
-    results = ct_layers(train, test, gen, CTSettings(cells=4))
-    assert len(results) == 2 and results[0].ct == pytest.approx(results[1].ct, abs=1e-4)
 
 
 def test_too_few_generated_samples_is_a_clear_error(data):

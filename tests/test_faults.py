@@ -12,7 +12,7 @@ import yaml
 from PIL import Image
 
 from memprint import MemprintError
-from memprint.cli import main
+from memprint.cli.main import main
 from memprint.config import read_yaml, validate
 from memprint.io import ImageSet, write_imageset
 from tests.conftest import ASSETS, TINY_CONFIG

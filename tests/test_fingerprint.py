@@ -69,7 +69,7 @@ def _curves(rng, shapes, splits=2, sizes=(10, 20), layer0_noise=0.0, noise=0.05)
                         "role": role,
                         "set_size": size,
                         "layer": layer,
-                        "ct": ct,
+                        "value": ct,
                     }
                     for layer, ct in enumerate(values)
                 ]
@@ -122,7 +122,7 @@ def test_cluster_bootstrap_resamples_whole_generators():
 def test_intra_minus_inter_similarity_of_two_clear_architectures(rng):
     curves = pd.DataFrame(
         [
-            {"generator": f"{arch}{k}", "layer": layer, "ct": ct}
+            {"generator": f"{arch}{k}", "layer": layer, "value": ct}
             for arch, shape in (("a", [0, 1, 2, 3]), ("b", [0, 3, 2, 1]))
             for k in range(3)
             for layer, ct in enumerate(np.array(shape) + rng.normal(0, 0.01, 4))
@@ -227,19 +227,23 @@ def test_a_set_without_any_scorable_cell_is_left_out_not_failed(tmp_path, rng):
     from memprint.ct import CTSettings
     from memprint.embedding_files import read_embeddings
     from memprint.io import read_csv, read_csv_provenance
-    from memprint.stages.ct import fit_ct_references, load_ct_reference
     from memprint.stages.fingerprint_curves import fingerprint_curves
+    from memprint.stages.scores import fit_references, load_ct_references
 
     train = _embedding_file(tmp_path / "train.h5", rng.normal(size=(400, 8)))
     test = _embedding_file(tmp_path / "test.h5", rng.normal(size=(200, 8)))
     reference = str(tmp_path / "reference.h5")
-    fit_ct_references(train, test, {"ct": CTSettings(cells=10).__dict__}, {"ct": reference}, "cpu")
+    scores = {"ct": {"kind": "ct", **CTSettings(cells=10).__dict__}}
+    fit_references(train=train, test=test, scores=scores, references={"ct": reference}, device="cpu")
     protocol = {"target_size": 120, "reference_sizes": [120], "splits": 2, "seed": 0}
     for n in (256, 448):
         generated = _embedding_file(tmp_path / f"q{n}.h5", rng.normal(size=(n, 8)))
         out = tmp_path / f"curves{n}.csv"
-        fingerprint_curves([reference], train, generated, "e", f"q{n}", "a", f"q{n}", protocol, [str(out)], "cpu")
+        fingerprint_curves(
+            references={"ct": reference}, train=train, test=test, generated=generated, scores=scores, encoder="e",
+            generator=f"q{n}", architecture="a", run=f"q{n}", protocol=protocol, curves={"ct": str(out)}, device="cpu",
+        )  # fmt: skip
         assert read_csv(out).empty
-        assert "has no C_T score" in read_csv_provenance(out)["left_out"]
-        refs, _ = load_ct_reference(reference, read_embeddings(train))
+        assert "has no ct score" in read_csv_provenance(out)["left_out"]
+        refs, _ = load_ct_references(reference, read_embeddings(train))
         assert refs[1].score(read_embeddings(generated).layers[1]).cells_used > 0

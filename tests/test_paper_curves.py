@@ -40,7 +40,7 @@ def test_manifest_picks_series_checks_hashes_and_numbers_blocks(tmp_path):
         },
     }
     table = read_paper_curves(manifest, folder)
-    assert table.groupby(["series", "occurrence", "encoder"])["ct"].apply(list).to_dict() == {
+    assert table.groupby(["series", "occurrence", "encoder"])["value"].apply(list).to_dict() == {
         ("dino", 0, "dino-s"): [-1.0, 0.0],
         ("m1", 0, "vit"): [0.1, 0.2, 0.3],
         ("m1", 1, "vit-l"): [9.0, 9.0, 9.0],

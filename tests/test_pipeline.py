@@ -15,8 +15,8 @@ pytestmark = pytest.mark.pipeline
 AFTER_EDITING_KDE_01 = {
     "results/imagesets/kde_0.1.h5",
     "results/embeddings/vit_tiny/kde_0.1.h5",
-    "results/ct/vit_tiny/kde_0.1.csv",
-    "results/fingerprint/vit_tiny/curves/kde_0.1.csv",
+    "results/scores/ct/vit_tiny/kde_0.1.csv",
+    "results/fingerprint/ct/vit_tiny/curves/kde_0.1.csv",
     "results/fingerprint/statistics.csv",
     "results/fingerprint/classifiers/cnn.csv",
     "results/fingerprint/matches.csv",
@@ -25,10 +25,10 @@ AFTER_EDITING_KDE_01 = {
     "results/fingerprint/open_set.csv",
     "results/fingerprint/vit_tiny/intra_minus_inter.csv",
     "results/generators/summary.csv",
-    "results/ct_variants/bai_code/vit_tiny/kde_0.1.csv",
-    "results/ct/vit_tiny/kde_0.1.bootstrap.h5",
-    "results/ct_variants/bai_code/vit_tiny/kde_0.1.bootstrap.h5",
-    "results/fingerprint_variants/bai_code/vit_tiny/curves/kde_0.1.csv",
+    "results/scores/bai_code/vit_tiny/kde_0.1.csv",
+    "results/scores/ct/vit_tiny/kde_0.1.bootstrap.h5",
+    "results/scores/bai_code/vit_tiny/kde_0.1.bootstrap.h5",
+    "results/fingerprint/bai_code/vit_tiny/curves/kde_0.1.csv",
     "results/claims/vit_tiny.csv",
     "results/claims/vit_tiny.md",
     "results/copies/vit_tiny/kde_0.1.csv",
@@ -38,7 +38,7 @@ AFTER_EDITING_KDE_01 = {
     for fig in (
         "vit_tiny/ct_curves",
         "vit_tiny/curve_similarity",
-        "vit_tiny/ct_settings",
+        "vit_tiny/scores",
         "sample_grid",
         "fingerprint_confusion",
         "fingerprint_open_set",
@@ -78,9 +78,9 @@ def test_every_output_is_written(finished_run):
         "results/figures/vit_tiny/ct_curves.png",
         "results/figures/fingerprint_confusion.pdf",
         "results/figures/fingerprint_open_set.png",
-        "results/figures/vit_tiny/ct_settings.png",
+        "results/figures/vit_tiny/scores.png",
         "results/figures/sample_grid.pdf",
-        "results/ct_variants/bai_code/vit_tiny/copier.csv",
+        "results/scores/bai_code/vit_tiny/copier.csv",
         "results/segmenter/quality.json",
         "results/imagesets/fg_noise.h5",
         "results/figures/vit_tiny/ct_curves.pdf",
@@ -93,7 +93,8 @@ def test_every_output_is_written(finished_run):
     table = pd.read_csv(workdir / "results/fingerprint/table1.csv", comment="#")
     closed = table[table["evaluation"] == "closed set"]
     # 6 generators x 2 splits per reference size (100, 200); the classifier trains on one split
-    assert set(closed["method"]) == {"C_T-layer (vit_tiny)", "statistics (mean, std, FID)", "classifier (cnn)"}
+    methods = {"ct-layer (vit_tiny)", "bai_code-layer (vit_tiny)", "statistics (mean, std, FID)", "classifier (cnn)"}
+    assert set(closed["method"]) == methods
     assert (closed.loc[closed["method"] != "classifier (cnn)", "targets"] == 12).all()
     assert (closed.loc[closed["method"] == "classifier (cnn)", "targets"] == 6).all()
     assert ((closed["ci_low"] <= closed["accuracy"]) & (closed["accuracy"] <= closed["ci_high"])).all()
@@ -114,9 +115,9 @@ def test_claims_table_gives_every_claim_a_computed_verdict_under_both_settings(f
             assert row.verdict == verdict(row.ci_low, row.ci_high, 1 if row.claimed_sign == ">0" else -1)
     kde = claims[claims["claim"].str.startswith("Meehan")]
     assert (kde["verdict"] == "confirmed").all() and (kde["generators"] == "kde_0.02, kde_0.1, kde_0.4").all()
-    assert set(claims.loc[claims["claim"].str.startswith("rotate/down_up"), "verdict"]) == {"not applicable"}
-    curve = pd.read_csv(workdir / "results/ct/vit_tiny/kde_0.1.csv", comment="#")
-    assert ((curve["ct_low"] <= curve["ct"]) & (curve["ct"] <= curve["ct_high"])).all()
+    assert set(claims.loc[claims["id"] == "shift_low_level", "verdict"]) == {"not applicable"}
+    curve = pd.read_csv(workdir / "results/scores/ct/vit_tiny/kde_0.1.csv", comment="#")
+    assert ((curve["low"] <= curve["value"]) & (curve["value"] <= curve["high"])).all()
     assert "| **confirmed** |" in (workdir / "results/claims/vit_tiny.md").read_text()
 
 
@@ -124,9 +125,9 @@ def test_kde_bandwidth_sweep_reproduces_meehan_at_last_layer(finished_run):
     workdir, _ = finished_run
     last = {}
     for name in ("copier", "kde_0.02", "kde_0.1", "kde_0.4"):
-        curve = pd.read_csv(workdir / f"results/ct/vit_tiny/{name}.csv", comment="#")
+        curve = pd.read_csv(workdir / f"results/scores/ct/vit_tiny/{name}.csv", comment="#")
         assert len(curve) == 3 and curve["layer_name"].tolist() == ["patch_embed", "blocks.00", "blocks.01"]
-        last[name] = curve["ct"].iloc[-1]
+        last[name] = curve["value"].iloc[-1]
     assert last["copier"] < -2 and last["kde_0.02"] < -2
     assert last["kde_0.02"] < last["kde_0.1"] < last["kde_0.4"] and last["kde_0.4"] > 0
 
@@ -192,7 +193,7 @@ def test_html_report_gathers_figures_with_captions(finished_run):
             {
                 "train_zoo_model": 12,
                 "sample_shard": 18,
-                "ct_curve": 18,
+                "score_curve": 18,
                 "fingerprint_classifier": 3,
                 "fetch_classifier_weights": 2,
                 "fetch_encoder_weights": 1,
@@ -200,27 +201,29 @@ def test_html_report_gathers_figures_with_captions(finished_run):
         ),
         (
             "cifar10_zoo",
-            {"train_zoo_model": 15, "sample_shard": 42, "ct_curve": 43, "fingerprint_classifier": 1},
+            {"train_zoo_model": 15, "sample_shard": 42, "score_curve": 43, "fingerprint_classifier": 1},
         ),
         (
             "cifar10_augment",
             {
                 "sample_generator": 6,
                 "train_segmenter": 1,
-                "ct_curve": 6,
-                "ct_reference": 1,
-                "figure_ct_settings": 1,
+                "score_curve": 6,
+                "score_reference": 1,
+                "figure_scores": 1,
                 "figure_sample_grid": 1,
             },
         ),
         (
             "cifar10_cpu",
             {
-                "train_zoo_model": 6,
-                "sample_shard": 12,
-                "sample_generator": 22,
-                "embed": 24,
-                "ct_curve": 22,
+                "train_zoo_model": 2,
+                "sample_shard": 4,
+                "sample_generator": 17,
+                "fetch_published_samples": 9,
+                "embed": 19,
+                "score_curve": 17,
+                "fingerprint_curve": 14,
                 "train_segmenter": 1,
                 "claims": 1,
                 "publish_results": 1,
@@ -228,7 +231,7 @@ def test_html_report_gathers_figures_with_captions(finished_run):
         ),
         (
             "cifar10_input_size",
-            {"sample_generator": 6, "embed": 2 * 8, "ct_reference": 2, "ct_curve": 2 * 6, "claims": 2},
+            {"sample_generator": 6, "embed": 2 * 8, "score_reference": 2, "score_curve": 2 * 6, "claims": 2},
         ),
         (
             "cifar10_gpu",
@@ -236,7 +239,7 @@ def test_html_report_gathers_figures_with_captions(finished_run):
                 "train_zoo_model": 12,
                 "sample_shard": 24,
                 "embed": 2 * 36,
-                "ct_curve": 2 * 34,
+                "score_curve": 2 * 34,
                 "claims": 2,
                 "copies_validation": 2,
                 "fetch_encoder_weights": 1,
@@ -250,7 +253,7 @@ def test_html_report_gathers_figures_with_captions(finished_run):
                 "invmm_shard": 4,
                 "invmm_table": 1,
                 "figure_invmm": 1,
-                "ct_curve": 1,
+                "score_curve": 1,
                 "fingerprint_table": 0,
             },
         ),
@@ -263,6 +266,10 @@ def test_shipped_gpu_configs_plan_their_dag(tmp_path, name, jobs):
     if cfg.get("fid", {}).get("inception"):
         (tmp_path / "inception.pt").write_bytes(b"stand-in: a dry run does not load it")
         cfg["fid"]["inception"] = str(tmp_path / "inception.pt")
+    for spec in cfg["generators"].values():  # published samples: downloaded by their pinned URLs (planned only)
+        if "manifest" in spec:
+            spec.pop("folder", None)
+            spec["manifest"] = str(TINY.parents[2] / spec["manifest"])
     for spec in cfg["encoders"].values():
         if spec["weights"] not in ("pretrained", "random"):
             local = TINY.parents[2] / spec["weights"]

@@ -6,9 +6,8 @@ import pytest
 import torch
 
 from memprint import MemprintError, runtime
-from memprint.ct import CTSettings, LayerReference
 from memprint.encoders import Encoder, embed_images, load_encoder, save_weights
-from memprint.stages.ct import score_layers
+from memprint.scores import Resampling, score
 from tests.conftest import ASSETS
 
 
@@ -59,17 +58,27 @@ def _curves(encoder, sets, precision):
         parts = []
         embed_images(encoder, images, 256, cpu, on_batch=lambda first, layers, parts=parts: parts.append(layers))
         embedded[name] = [np.concatenate([p[i] for p in parts]) for i in range(len(parts[0]))]
-    refs = [LayerReference.fit(t, p, CTSettings(cells=5)) for t, p in zip(embedded["train"], embedded["test"])]
-    names = [f"layer{i}" for i in range(len(refs))]
-    table, _, _ = score_layers(refs, names, embedded["kde_0.1"], cpu, {"replicates": 200, "seed": 0, "generator": "q"})
-    return table
+    import pandas as pd
+
+    kind, rows = score("ct", {"kind": "ct", "cells": 5}), []
+    for layer, (t, p, q) in enumerate(zip(embedded["train"], embedded["test"], embedded["kde_0.1"])):
+        state, warning = kind.fit(t, p, cpu, str(layer))
+        value = kind.score({**state, "warning": warning}, t, p, q, cpu, str(layer), Resampling(200, 0, "q"))
+        rows.append(
+            {
+                "value": value.value,
+                "low": np.percentile(value.replicates, 2.5),
+                "high": np.percentile(value.replicates, 97.5),
+            }
+        )
+    return pd.DataFrame(rows)
 
 
 def _assert_agree(encoder, sets):
     full, half = _curves(encoder, sets, "float32"), _curves(encoder, sets, "bf16")
-    inside = (half["ct"] >= full["ct_low"]) & (half["ct"] <= full["ct_high"])
-    assert inside.all(), f"bf16 outside float32's 95% interval: {half['ct'].round(2).tolist()} vs {full.round(2)}"
-    assert not np.allclose(full["ct"], half["ct"], atol=0), "bf16 ran as float32: nothing differed"
+    inside = (half["value"] >= full["low"]) & (half["value"] <= full["high"])
+    assert inside.all(), f"bf16 outside float32's 95% interval: {half['value'].round(2).tolist()} vs {full.round(2)}"
+    assert not np.allclose(full["value"], half["value"], atol=0), "bf16 ran as float32: nothing differed"
 
 
 def test_bf16_and_float32_curves_agree_within_their_intervals(tmp_path):

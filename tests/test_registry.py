@@ -9,7 +9,7 @@ import pytest
 import yaml
 
 from memprint import MemprintError
-from memprint.config import load_config, schema, section_defaults, validate
+from memprint.config import load_config, schema, validate
 from memprint.encoders import Encoder
 from memprint.generators import GeneratorKind, generator
 from tests.conftest import REPO, TINY_CONFIG, snakemake
@@ -44,6 +44,7 @@ def test_every_registered_kind_has_its_schema_block():
     assert set(dispatch["encoders"]["properties"]["kind"]["enum"]) == set(Encoder.kinds)
 
 
+@pytest.mark.pipeline
 def test_a_new_generator_kind_is_one_class_plus_one_schema_block(tmp_path):
     (tmp_path / "toy_kind.py").write_text(textwrap.dedent(TOY_KIND))
     config = yaml.safe_load(TINY_CONFIG.read_text())
@@ -55,7 +56,7 @@ def test_a_new_generator_kind_is_one_class_plus_one_schema_block(tmp_path):
     plan = snakemake(tmp_path, path, "-n", "--quiet", "rules", env=env)
     assert plan.returncode == 0, plan.stderr[-2000:]
     counts = dict(re.findall(r"^(\w+)\s+(\d+)$", plan.stdout, re.MULTILINE))
-    assert (counts["sample_generator"], counts["ct_curve"]) == ("7", "7")  # the tiny config's 6 and the new one
+    assert (counts["sample_generator"], counts["score_curve"]) == ("7", "7")  # the tiny config's 6 and the new one
     made = snakemake(tmp_path, path, "results/imagesets/stripes.h5", env=env)
     assert made.returncode == 0, made.stderr[-2000:]
     from memprint.io import read_imageset
@@ -70,21 +71,35 @@ def test_a_new_generator_kind_is_one_class_plus_one_schema_block(tmp_path):
     )
 
 
-def test_defaults_live_in_the_schema_only():
-    from memprint.cli import build_parser
+def test_defaults_come_from_the_schema_file_to_every_user():
+    """The library, the CLI and the loader see the settings the schema file writes down (read here as plain
+    YAML text, not through memprint): Meehan et al.'s C_T (5 cells, more than 20 generated samples per cell,
+    Euclidean, no PCA) and the InvMM authors' DDPM recipe."""
+    from memprint.cli.parser import build_parser
     from memprint.ct import CTSettings
     from memprint.invmm import InvMMSettings
 
-    assert CTSettings().__dict__ == section_defaults("ct")
-    assert InvMMSettings().__dict__ == section_defaults("invmm.settings")
-    ct = build_parser().parse_args(["ct", "--train", "T", "--test", "P", "--generated", "Q"])
-    assert (ct.cells, ct.min_generated_per_cell, ct.distance) == tuple(
-        section_defaults("ct")[k] for k in ("cells", "min_generated_per_cell", "distance")
+    text = yaml.safe_load((REPO / "memprint" / "schemas" / "config.schema.yaml").read_text())
+    ct_block = text["$defs"]["score_kinds"]["ct"]["properties"]
+    written = {k: v["default"] for k, v in ct_block.items() if "default" in v}
+    assert (written["cells"], written["min_generated_per_cell"], written["distance"], written["pca_dim"]) == (
+        5,
+        20,
+        "euclidean",
+        None,
     )
-    assert generator("k", {"kind": "kde", "bandwidth": 0.1}).samples == 1000  # the schema's default
+    assert {k: getattr(CTSettings(), k) for k in written} == written
+    assert (InvMMSettings().max_steps, InvMMSettings().noise_samples, InvMMSettings().threshold) == (2000, 32, 0.5)
+    ct = build_parser().parse_args(["ct", "--train", "T", "--test", "P", "--generated", "Q"])
+    assert (ct.cells, ct.min_generated_per_cell, ct.distance) == (5, 20, "euclidean")
+    assert generator("k", {"kind": "kde", "bandwidth": 0.1}).samples == 1000
     config = load_config(REPO / "config.yaml")
     assert config["generators"]["copier"]["noise"] == 0.0 and "bandwidth" not in config["generators"]["copier"]
-    assert config["runtime"] == section_defaults("runtime") | {"batch_size": 256}
+    assert (config["runtime"]["device"], config["runtime"]["precision"], config["runtime"]["batch_size"]) == (
+        "auto",
+        "auto",
+        256,
+    )
 
 
 def test_zoo_entries_are_expanded_then_checked_like_any_generator():

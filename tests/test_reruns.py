@@ -15,7 +15,7 @@ pytestmark = pytest.mark.pipeline
 def _copy_code(target: Path) -> Path:
     """The workflow and its library in a scratch folder (so an edit touches no other test)."""
     target.mkdir()
-    for name in ("Snakefile", "rules", "workflow_scripts", "memprint", "schemas", "profiles", "report", "envs"):
+    for name in ("Snakefile", "rules", "workflow_scripts", "memprint", "profiles", "report", "envs"):
         source = REPO / name
         (shutil.copytree if source.is_dir() else shutil.copy)(source, target / name)
     return target / "Snakefile"
@@ -41,6 +41,6 @@ def test_a_library_edit_reruns_its_jobs_and_a_touch_reruns_nothing(tiny_local_ru
     library = snakefile.parent / "memprint" / "cells.py"  # the nearest-neighbour search behind C_T
     library.write_text(library.read_text() + "\n\ndef _an_edit():\n    return None\n")
     planned = _planned(workdir, snakefile, config)
-    assert {"ct_reference", "ct_curve", "claims", "figure_ct_curves"} <= set(planned)
+    assert {"score_reference", "score_curve", "claims", "figure_ct_curves"} <= set(planned)
     untouched = {"make_data", "sample_generator", "train_encoder", "embed", "train_segmenter", "fingerprint_classifier"}
     assert not untouched & set(planned), f"jobs that cannot run the edited code were planned: {planned}"

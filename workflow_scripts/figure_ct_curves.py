@@ -1,7 +1,8 @@
-"""Snakemake adapter: the C_T-layer curves of every generator."""
+"""Snakemake adapter: the main score's (C_T's) layer curves of every generator."""
 
 from memprint.runtime import job
 from memprint.stages.figures import figure_ct_curves
 
 job(snakemake)
-figure_ct_curves(snakemake.params.curves, snakemake.params.encoder, snakemake.output.png, snakemake.output.pdf)
+curves = dict(zip(snakemake.params.generators, snakemake.input.curves))
+figure_ct_curves(curves, snakemake.params.encoder, snakemake.output.png, snakemake.output.pdf)

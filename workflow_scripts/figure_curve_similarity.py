@@ -5,7 +5,7 @@ from memprint.stages.figures import figure_curve_similarity
 
 job(snakemake)
 figure_curve_similarity(
-    snakemake.params.curves,
+    dict(zip(snakemake.params.generators, snakemake.input.curves)),
     snakemake.params.encoder,
     snakemake.params.architectures,
     snakemake.output.png,

@@ -1,19 +1,22 @@
-"""Snakemake adapter: the C_T-layer curves of one generator's fingerprint protocol sets (every C_T setting)."""
+"""Snakemake adapter: every score's curves of one generator's fingerprint protocol sets."""
 
 from memprint.runtime import job
 from memprint.stages.fingerprint_curves import fingerprint_curves
 
 run = job(snakemake)
 params = snakemake.params
+names = list(params.scores)
 fingerprint_curves(
-    list(snakemake.input.references),
-    snakemake.input.train,
-    snakemake.input.generated,
-    params.encoder,
-    params.generator,
-    params.architecture,
-    params.run,
-    params.protocol,
-    list(snakemake.output),
-    run.device,
+    references=dict(zip(names, snakemake.input.references)),
+    train=snakemake.input.train,
+    test=snakemake.input.test,
+    generated=snakemake.input.generated,
+    scores=params.scores,
+    encoder=params.encoder,
+    generator=params.generator,
+    architecture=params.architecture,
+    run=params.run,
+    protocol=params.protocol,
+    curves=dict(zip(names, snakemake.output)),
+    device=run.device,
 )

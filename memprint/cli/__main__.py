@@ -2,6 +2,6 @@
 
 import sys
 
-from memprint.cli import main
+from memprint.cli.main import main
 
 sys.exit(main())

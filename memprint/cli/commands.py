@@ -82,7 +82,8 @@ def cmd_copies(args) -> dict:
 
 
 def cmd_embed(args) -> dict:
-    from memprint.config import read_yaml, validate_entry
+    from memprint.config import validate_entry
+    from memprint.io import read_yaml
     from memprint.stages.encoders import embed
 
     spec = validate_entry("encoders", read_yaml(args.encoder), args.encoder)

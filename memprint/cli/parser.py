@@ -48,7 +48,7 @@ def seed(text: str) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from memprint.config import section_defaults
+    from memprint.schema import section_defaults
 
     ct_default, runtime, invmm = (section_defaults(s) for s in ("ct", "runtime", "invmm.settings"))
     parser = OneLineParser(prog="memprint", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)

@@ -71,6 +71,7 @@ class Encoder:
     kinds: ClassVar[dict[str, type[Encoder]]] = {}
     kind: ClassVar[str] = ""
     schema: ClassVar[dict | None] = None  # a kind defined outside memprint carries its schema block here
+    trained_here: ClassVar[bool] = False  # the pipeline trains it on T (train_encoder) instead of loading weights
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
@@ -116,6 +117,13 @@ class Encoder:
     def hub_state_dict(cls, spec: dict) -> dict:
         """Download the pretrained weights (only the download rule calls this; compute nodes may be offline)."""
         raise MemprintError(f"encoder kind {cls.kind!r} has no hub weights; give a weights file")
+
+    @classmethod
+    def check(cls, spec: dict, key: str) -> None:
+        """Checks before any job: a weights file or folder the config names must exist."""
+        weights = spec.get("weights")
+        if not cls.trained_here and weights not in ("pretrained", "random") and not Path(weights).expanduser().exists():
+            raise MemprintError(f"config error at {key}.weights: file or folder {weights} not found; fix the path")
 
     def compile_blocks(self) -> None:
         """``torch.compile`` each block's forward. The hooks that capture every layer run outside the compiled

@@ -30,6 +30,13 @@ class HFVisionTransformer(Encoder):
 
     kind = "hf"
 
+    @classmethod
+    def check(cls, spec: dict, key: str) -> None:
+        """A ``name`` that is a local path (the offline asset) must exist too."""
+        super().check(spec, key)
+        if spec["name"].startswith((".", "/", "~")) and not Path(spec["name"]).expanduser().exists():
+            raise MemprintError(f"config error at {key}.name: file or folder {spec['name']} not found; fix the path")
+
     @staticmethod
     def _folder_view(folder: Path) -> Path:
         """A folder ``from_pretrained`` can read: the standard weights file name, whatever the file is called."""

@@ -102,6 +102,7 @@ class TrainedViT(Encoder):
     """The small ViT of ``memprint.train``; layers are its blocks' class tokens, as for the other ViTs."""
 
     kind = "trained_vit"
+    trained_here = True
 
     @classmethod
     def build(cls, spec: dict) -> torch.nn.Module:

@@ -23,13 +23,14 @@ from memprint.generators import (  # noqa: F401 - each module registers its kind
 from memprint.generators.base import GeneratorKind, WeightsSource
 from memprint.generators.base import generator as _bind
 from memprint.generators.shards import ShardedKind, gather_shards, shard_bounds
+from memprint.schema import kind_defaults
 
 
 def generator(name: str, spec: dict) -> GeneratorKind:
     """The kind of config entry ``spec`` bound to ``name``; keys the entry leaves out take the schema defaults."""
-    from memprint.config import generator_defaults
-
-    return _bind(name, {**generator_defaults(spec.get("kind")), **spec})
+    kind = GeneratorKind.kinds.get(spec.get("kind"))
+    block = kind.schema if kind is not None else None
+    return _bind(name, {**kind_defaults("generator", spec.get("kind"), block), **spec})
 
 
 __all__ = ["GeneratorKind", "ShardedKind", "WeightsSource", "gather_shards", "generator", "shard_bounds"]

@@ -19,7 +19,7 @@ class Unaltered(GeneratorKind):
     def known_answer(self) -> str:
         return "held-out" if self.spec.get("source") == "heldout" else ""
 
-    def check(self, config: dict) -> None:
+    def check(self, config: dict, train_size: int | None = None) -> None:
         if self.spec.get("source") == "heldout" and not config["data"].get("heldout"):
             raise MemprintError(
                 f"config error at generators.{self.name}.source: heldout needs data.heldout (how many real images in "

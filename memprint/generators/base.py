@@ -106,8 +106,9 @@ class GeneratorKind:
         """Files a local rule downloads first: path under results/ -> what the download needs."""
         return {}
 
-    def check(self, config: dict) -> None:
-        """Checks that can run before any job (beyond the schema); raise MemprintError with the fix."""
+    def check(self, config: dict, train_size: int | None = None) -> None:
+        """Checks that can run before any job (beyond the schema); raise MemprintError with the fix.
+        ``train_size``: how many images T will hold, where the config tells (the loader passes it down)."""
 
     def sample(self, train: ImageSet | None, source: ImageSet | None = None, segment=None) -> ImageSet:
         """Fit on ``train`` (or alter ``source``) and draw ``samples`` images; ``segment(images, labels)`` gives

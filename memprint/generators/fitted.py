@@ -64,10 +64,8 @@ class GMM(GeneratorKind):
     kind = "gmm"
     group = "fitted models"
 
-    def check(self, config: dict) -> None:
-        from memprint.config_checks import training_set_size
-
-        size = training_set_size(config)
+    def check(self, config: dict, train_size: int | None = None) -> None:
+        size = train_size
         if size is not None and self.spec["components"] > size:
             raise MemprintError(
                 f"config error at generators.{self.name}.components: {self.spec['components']} components for "

@@ -94,7 +94,7 @@ class Module(ShardedKind):
     weights_key = "checkpoint"
     files = ("checkpoint",)
 
-    def check(self, config: dict) -> None:
+    def check(self, config: dict, train_size: int | None = None) -> None:
         """The class path's form only: importing it would run its module while the workflow is planned."""
         if not CLASS_PATH.match(self.spec["class_path"]):
             raise MemprintError(
@@ -112,5 +112,5 @@ class TorchScript(Module):
     weights_key = "file"
     files = ("file",)
 
-    def check(self, config: dict) -> None:
+    def check(self, config: dict, train_size: int | None = None) -> None:
         pass

@@ -56,7 +56,7 @@ class Published(GeneratorKind):
             return {}
         return {f"{DOWNLOADS}/{g.download_name()}": dataclasses.asdict(g) for g in self.grids}
 
-    def check(self, config: dict) -> None:
+    def check(self, config: dict, train_size: int | None = None) -> None:
         from pathlib import Path
 
         from memprint.published import check_hash

@@ -28,7 +28,7 @@ class ZooCheckpoint(ShardedKind):
     def diffusion(self) -> bool:  # a zoo DDPM (it has a sampler) is one; its GANs and VAEs are not
         return bool(self.spec.get("scheduler"))
 
-    def check(self, config: dict) -> None:
+    def check(self, config: dict, train_size: int | None = None) -> None:
         if self.spec["model"] not in config.get("zoo", {}).get("models", {}):
             raise MemprintError(f"generators.{self.name}.model: {self.spec['model']!r} is not a model of zoo.models")
 

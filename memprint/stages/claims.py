@@ -36,10 +36,10 @@ def claims(
         curves, tables_of = {}, {}
         for name, files in generators.items():
             with h5py.File(files["replicates"], "r", locking=False) as f:
-                replicates = f["ct"][()]
+                replicates = f["value"][()]
             tables_of[name] = read_csv(files["curve"])
-            curves[name] = Curve(tables_of[name]["ct"].to_numpy(float), replicates)
-        described = read_csv_provenance(next(iter(generators.values()))["curve"])["ct_settings"]
+            curves[name] = Curve(tables_of[name]["value"].to_numpy(float), replicates)
+        described = read_csv_provenance(next(iter(generators.values()))["curve"])["settings"]
         label = f"{setting} ({described['cells']} cells, PCA {described['pca_dim']}, {described['distance']})"
         checks.append(known_answer_checks(tables_of, roles).assign(setting=label))
         fingerprints = (

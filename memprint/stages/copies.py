@@ -10,7 +10,7 @@ from memprint.embedding_files import read_embeddings
 from memprint.encoders import load_encoder
 from memprint.io import read_csv, read_csv_provenance, read_imageset, write_csv
 from memprint.runtime import resolve_device
-from memprint.stages.ct import load_ct_reference
+from memprint.stages.scores import load_ct_references
 
 
 def figure_copies(
@@ -41,7 +41,7 @@ def figure_copies(
     )
     footnote = (
         f"copy: distance to the nearest training image below the {threshold:.0%} percentile of the test "
-        f"set's in its C_T cell (C_T settings {meta.get('ct_settings')}); weights: {meta.get('weights_source')}"
+        f"set's in its C_T cell (C_T settings {meta.get('settings')}); weights: {meta.get('weights_source')}"
     )
     plot_copy_rates(rates, threshold, png, pdf, f"copy rate by layer, encoder {encoder}", footnote)
 
@@ -88,7 +88,7 @@ def copies_validation(
     train, fresh, images = read_embeddings(train_emb), read_embeddings(fresh_emb), read_imageset(train_images)
     if list(images.image_ids) != list(train.image_ids):
         raise MemprintError(f"{train_images} and {train_emb} hold different images; re-embed the training set")
-    refs, ct_settings = load_ct_reference(reference, train)
+    refs, ct_settings = load_ct_references(reference, train)
     dev = resolve_device(device)
     encoder = load_encoder(encoder_spec, encoder_weights, dev)
     table = planted_copies_table(
@@ -108,7 +108,7 @@ def copies_validation(
         "fresh_embeddings": fresh_emb,
         "settings": settings,
         "copy_threshold": threshold,
-        "ct_settings": ct_settings.__dict__,
+        "ct_settings": ct_settings,
         "weights_source": train.attrs.get("weights_source"),
         "intervals": f"copy rate: 95% Wilson; C_T: 95% bootstrap ({replicates} replicates)",
     }
@@ -120,6 +120,6 @@ def copies_validation(
         pdf,
         f"{settings['fraction']:.0%} planted copies among held-out images "
         f"(rotated {settings['rotate']} deg, hue {settings['hue']} deg)",
-        f"weights: {meta['weights_source']}; C_T settings {ct_settings.__dict__}",
+        f"weights: {meta['weights_source']}; C_T settings {ct_settings}",
     )
     return table

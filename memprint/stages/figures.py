@@ -14,10 +14,9 @@ def _curves_with_provenance(curve_files: dict[str, str]) -> tuple[pd.DataFrame, 
     """Generator -> curve file, as one table, and the footnote its provenance gives."""
     frames = [read_csv(path).assign(generator=name) for name, path in curve_files.items()]
     meta = read_csv_provenance(next(iter(curve_files.values())))
-    settings = meta.get("ct_settings", {})
     footnote = (f"bands: {meta['interval']}; " if meta.get("interval") else "") + (
         f"weights: {meta.get('weights_source')} (sha256 {str(meta.get('weights_sha256'))[:12]}); "
-        f"C_T cells={settings.get('cells')}, distance={settings.get('distance')}, pca={settings.get('pca_dim')}"
+        f"score {meta.get('score')} ({meta.get('kind')}) {_settings(meta)}"
     )
     return pd.concat(frames, ignore_index=True), footnote
 
@@ -106,19 +105,26 @@ def figure_fingerprint_open_set(open_set_file: str, png: str, pdf: str) -> None:
     )
 
 
-def figure_ct_settings(curve_files: dict[str, dict[str, str]], encoder: str, png: str, pdf: str) -> None:
-    """Paper figure 5 analog: the C_T-layer curves of all generators, one panel per C_T setting."""
+def figure_scores(curve_files: dict[str, dict[str, str]], encoder: str, png: str, pdf: str) -> None:
+    """Paper figure 5 analog: every generator's curve, one panel per score (each C_T setting and the other
+    scores), each panel saying what its values mean."""
     from memprint.plots import plot_ct_panels
 
     panels, footnote = {}, None
     for name, files in curve_files.items():
         curves, note = _curves_with_provenance(files)
-        footnote = footnote or note  # the weights (shared); each panel's title names its setting
-        settings = read_csv_provenance(next(iter(files.values()))).get("ct_settings", {})
-        panels[f"{name}: {settings.get('cells')} cells, PCA {settings.get('pca_dim')}, {settings.get('distance')}"] = (
-            curves
-        )
-    plot_ct_panels(panels, png, pdf, f"C_T-layer curves under each C_T setting, encoder {encoder}", footnote)
+        footnote = footnote or note.split("; score ")[0]  # the weights (shared); each panel names its score
+        meta = read_csv_provenance(next(iter(files.values())))
+        panels[f"{name} ({meta.get('kind')}) {_settings(meta)}"] = (curves, meta.get("meaning", ""))
+    plot_ct_panels(panels, png, pdf, f"score-layer curves under every score, encoder {encoder}", footnote)
+
+
+def _settings(meta: dict) -> str:
+    """A score's settings in a few words (C_T: cells, PCA and distance)."""
+    settings = meta.get("settings") or {}
+    if "cells" not in settings:
+        return ""
+    return f"{settings['cells']} cells, PCA {settings.get('pca_dim')}, {settings.get('distance')}"
 
 
 def figure_sample_grid(imagesets: dict[str, str], png: str, pdf: str, shown: int = 8) -> None:

@@ -24,29 +24,36 @@ def _methods(curves: pd.DataFrame, statistics: pd.DataFrame) -> tuple[dict, dict
     """Each method's feature of every protocol set, and the seconds each set cost."""
     from memprint.fingerprint import curve_matrix
 
-    features = {f"C_T-layer ({encoder})": curve_matrix(block) for encoder, block in curves.groupby("encoder")}
+    groups = curves.groupby(["score", "encoder"], sort=False)
+    features = {_method(score, encoder): curve_matrix(block) for (score, encoder), block in groups}
     columns = [c for c in statistics.columns if c.startswith(("mean_c", "std_c")) or c == "fid"]
     features[STATISTICS] = statistics.set_index(SET_KEYS)[columns]
     set_seconds = {
-        f"C_T-layer ({encoder})": block.drop_duplicates(["generator", "split", "role", "set_size"])[
+        _method(score, encoder): block.drop_duplicates(["generator", "split", "role", "set_size"])[
             ["generator", "split", "role", "set_size", "seconds"]
         ]
-        for encoder, block in curves.groupby("encoder")
+        for (score, encoder), block in groups
     }
     set_seconds[STATISTICS] = statistics[["generator", "split", "role", "set_size", "seconds"]]
     return features, set_seconds
 
 
-def _costs(embeddings: dict[str, dict[str, str]], references: dict[str, str], statistics_file: str):
+def _method(score: str, encoder: str) -> str:
+    """A fingerprint method's name: the score's layer curves through one encoder."""
+    return f"{score}-layer ({encoder})"
+
+
+def _costs(embeddings: dict[str, dict[str, str]], references: dict[str, dict[str, str]], statistics_file: str):
     """Per method: what it pays once, and the encoder whose embedding time it pays per image."""
     embed_seconds = {
         encoder: {name: _seconds(path) for name, path in files.items()} for encoder, files in embeddings.items()
     }
     fixed = {
-        f"C_T-layer ({encoder})": seconds["train"] + seconds["test"] + _seconds(references[encoder])
+        _method(score, encoder): seconds["train"] + seconds["test"] + _seconds(references[score][encoder])
+        for score in references
         for encoder, seconds in embed_seconds.items()
     }
-    per_image = {f"C_T-layer ({encoder})": encoder for encoder in embeddings}
+    per_image = {_method(score, encoder): encoder for score in references for encoder in embeddings}
     stats_meta = read_csv_provenance(statistics_file)
     fixed[STATISTICS] = stats_meta["test_feature_seconds"]
     if stats_meta.get("features_encoder"):
@@ -94,7 +101,7 @@ def fingerprint_table(
     statistics_file: str,
     classifier_files: list[str],
     embeddings: dict[str, dict[str, str]],
-    references: dict[str, str],
+    references: dict[str, dict[str, str]],
     matches_out: str,
     table_out: str,
     markdown_out: str,
@@ -103,9 +110,9 @@ def fingerprint_table(
     left_out: dict[str, str] | None = None,
 ) -> pd.DataFrame:
     """``embeddings``: encoder -> image set (train, test, every generator) -> embedding file; ``references``:
-    encoder -> its C_T reference file. Their provenance gives the embedding and reference-fit seconds.
-    ``left_out``: generators the protocol could not use and why (too few samples); a generator whose sets had no
-    C_T score is left out too, of every method, so all methods are compared on the same targets."""
+    score -> encoder -> its reference file. Their provenance gives the embedding and reference-fit seconds.
+    ``left_out``: generators the protocol could not use and why (too few samples); a generator a score could not
+    score is left out too, of every method, so all methods are compared on the same targets."""
     from memprint.fingerprint import accuracy_rows
 
     left_out = dict(left_out or {})
@@ -113,7 +120,7 @@ def fingerprint_table(
         meta = read_csv_provenance(path)
         if meta.get("left_out"):
             left_out[meta["generator"]] = meta["left_out"]
-    kept = [(read_csv(path), path) for path in curve_files if not read_csv_provenance(path).get("left_out")]
+    kept = [(read_csv(path), path) for path in curve_files if read_csv_provenance(path)["generator"] not in left_out]
     curve_tables, curve_files = [table for table, _ in kept], [path for _, path in kept]
     curves = pd.concat(curve_tables, ignore_index=True)
     statistics = read_csv(statistics_file)

@@ -192,6 +192,7 @@ def _folder(tmp, files):
                 (folder / name).write_bytes(content)
             else:
                 Image.fromarray(content).save(folder / name)
+
     def edit(c):  # folders of a few images: one C_T cell, so the size checks let the data step find the fault
         c["data"] = {"source": "folder", "folder": {"train": str(tmp / "train"), "test": str(tmp / "test")}}
         c["ct"], c["ct_variants"] = {"cells": 1, "min_test_per_cell": 1}, {}

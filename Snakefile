@@ -14,6 +14,7 @@ include: "rules/scores.smk"
 include: "rules/fingerprint.smk"
 include: "rules/figures.smk"
 include: "rules/invmm.smk"
+include: "rules/copies.smk"
 include: "rules/claims.smk"
 
 
@@ -31,8 +32,9 @@ rule all:
         expand(
             "results/figures/{encoder}/{figure}.{ext}",
             encoder=ENCODERS,
-            figure=["copy_rates", "copied_pairs"],
+            figure=["copy_rates", "copy_kinds", "copied_pairs"],
             ext=FIGURE_FORMATS,
         ),
+        expand("results/figures/{encoder}/copies/{generator}.png", encoder=ENCODERS, generator=GENERATORS),
         expand("results/figures/{encoder}/copies_validation.png", encoder=ENCODERS) if COPIES_VALIDATION else [],
         rules.publish_results.output,

@@ -156,6 +156,8 @@ def _check_generators(config: dict) -> None:
                 "claims.baseline",
                 f"{baseline!r} is not a generator; name one of generators (or a zoo generator such as dcgan_s0_e20)",
             )
+    if "identity" not in config["copies"]["transforms"]:
+        raise _error("copies.transforms", "the list must hold identity (the images as they are); add it")
     validation = config["copies"].get("validation")
     if validation and validation["fresh"] not in generators:
         raise _error(

@@ -1,25 +1,37 @@
-"""Does the copy finder find copies C_T misses? Planted copies among held-out images, on real embeddings.
+"""Does the copy finder find copies that were edited, at its stated false-positive rate? Planted copies among
+held-out images, on real embeddings.
 
-A mix is a perfect generator's samples (real images in neither T nor P) with a share of them replaced by
-training images: exact copies (their embeddings are T's own rows), and copies that were rotated or recoloured
-(embedded here with the run's encoder). Per mix and layer: the copy rate with its 95% interval, the ROC AUC of
-the copy score for finding the planted samples, how often the nearest training image is the planted source,
-and C_T of the whole mix with its bootstrap interval, which stays near 0 when only a few samples are copies.
+A perfect generator's samples (real images in neither T nor P) are the held-out set. The mix replaces a share of
+them with training images edited one way each (``KINDS``: exact, a horizontal flip, an 80% crop resized back, a
+15 degree rotation, a colour jitter, JPEG quality 30), a different training image per copy. Every image, and
+every image under each of the finder's matching transforms, is embedded with the run's encoder. Reported per
+kind: the ROC AUC of the image-level statistic (planted against the mix's held-out images) and the share flagged;
+for the pure held-out set, the share flagged with its 95% Wilson interval (the family-wise rate, nominal
+``level``). Beside it two baselines of the field: the nearest training image in pixel space (Carlini et al.'s
+check; flagged below the ``level`` quantile of P's pixel distances) and the cosine of the encoder's last layer
+with the 0.5 cut-off of DCR (Somepalli et al.).
 """
 
 from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-import torch
 
-from memprint import augment
-from memprint.copies import copy_scores, wilson_interval
-from memprint.ct import LayerReference
-from memprint.ct_interval import bootstrap_ct, percentile_interval, resample_counts
+from memprint import transforms as tf
+from memprint.copies import calibrated, smallest, wilson_interval
+from memprint.copy_finder import find
+
+KINDS = {
+    "exact": "identity",
+    "flip": "hflip",
+    "crop": "crop_0.8",
+    "rotation": "rotate_15",
+    "jitter": "jitter_0.3",
+    "jpeg": "jpeg_30",
+}
 
 
-def embed_layers(encoder, images: np.ndarray, batch_size: int, device: torch.device) -> list[np.ndarray]:
+def embed_layers(encoder, images: np.ndarray, batch_size: int, device) -> list[np.ndarray]:
     """Every layer's embedding of ``images`` as the pipeline stores them (float16, read back as float32)."""
     from memprint.encoders import embed_images
 
@@ -30,88 +42,99 @@ def embed_layers(encoder, images: np.ndarray, batch_size: int, device: torch.dev
     return [np.concatenate([p[i] for p in parts]).astype(np.float16).astype(np.float32) for i in range(len(parts[0]))]
 
 
-def altered_copies(images: np.ndarray, rotate: float, hue: float) -> dict[str, np.ndarray]:
-    return {"rotated": augment.rotate(images, rotate), "recoloured": augment.recolour(images, hue)}
+def pixel_nearest(images: np.ndarray, train_images: np.ndarray) -> np.ndarray:
+    """Each image's Euclidean distance to its nearest training image in pixel space (0..1)."""
+    from memprint.cells import nearest_distances
+
+    flat = images.reshape(len(images), -1).astype(np.float32) / 255.0
+    return nearest_distances(flat, train_images.reshape(len(train_images), -1).astype(np.float32) / 255.0)
 
 
-def evaluate_mix(
-    refs: list[LayerReference],
-    names: list[str],
-    fresh: list[np.ndarray],
-    copies: list[np.ndarray],
-    sources: np.ndarray,
-    threshold: float,
-    replicates: int,
-    seed: int,
-    mix: str,
-) -> list[dict]:
-    """One row per layer for fresh samples followed by planted ``copies`` of training rows ``sources``."""
-    from sklearn.metrics import roc_auc_score
-
-    n_copies = len(copies[0]) if copies else 0
-    planted = np.r_[np.zeros(len(fresh[0]), bool), np.ones(n_copies, bool)]
-    n = len(planted)
-    test_counts = resample_counts(len(refs[0].test_cells), replicates, seed, "test")
-    gen_counts = resample_counts(n, replicates, seed, f"mix:{mix}")
-    rows = []
-    for layer, (name, ref) in enumerate(zip(names, refs)):
-        if ref.undefined:
-            continue
-        q = np.concatenate([fresh[layer]] + ([copies[layer]] if copies else []))
-        cells, dist, nearest = ref.generated_neighbours(q, layer=name)
-        scores = np.nan_to_num(copy_scores(ref, cells, dist), nan=1.0)
-        flagged = int((scores < threshold).sum())
-        low, high = wilson_interval(flagged, n)
-        ct_low, ct_high = percentile_interval(bootstrap_ct(ref, cells, dist, test_counts, gen_counts))
-        rows.append(
-            {
-                "mix": mix,
-                "layer": layer,
-                "layer_name": name,
-                "samples": n,
-                "planted": n_copies,
-                "copy_rate": flagged / n,
-                "ci_low": low,
-                "ci_high": high,
-                "auc": roc_auc_score(planted, -scores) if n_copies else np.nan,
-                "planted_flagged": float((scores[planted] < threshold).mean()) if n_copies else np.nan,
-                "source_found": float((nearest[planted] == sources).mean()) if n_copies else np.nan,
-                "ct": ref.score_distances(cells, dist).ct,
-                "ct_low": float(ct_low),
-                "ct_high": float(ct_high),
-            }
-        )
-    return rows
+def cosine_nearest(last: np.ndarray, train_last: np.ndarray) -> np.ndarray:
+    """Each embedding's largest cosine similarity to a training embedding."""
+    a = last / np.linalg.norm(last, axis=1, keepdims=True)
+    b = train_last / np.linalg.norm(train_last, axis=1, keepdims=True)
+    return np.concatenate([(a[i : i + 2048] @ b.T).max(1) for i in range(0, len(a), 2048)])
 
 
-def planted_copies_table(
+def planted_sets(fresh_images: np.ndarray, train_images: np.ndarray, fraction: float, seed: int):
+    """The mix (held-out images with ``fraction`` of them replaced per kind) and, per image, its kind
+    (``held-out`` or a key of KINDS) and the training row it was made from (-1)."""
+    rng = np.random.default_rng(seed)
+    n = len(fresh_images)
+    per_kind = max(1, round(fraction * n))
+    sources = rng.choice(len(train_images), per_kind * len(KINDS), replace=False).reshape(len(KINDS), per_kind)
+    keep = np.sort(rng.choice(n, n - per_kind * len(KINDS), replace=False))
+    images, kinds, made_from = [fresh_images[keep]], ["held-out"] * len(keep), [np.full(len(keep), -1)]
+    for (kind, edit), rows in zip(KINDS.items(), sources):
+        images.append(tf.apply(edit, train_images[rows]))
+        kinds += [kind] * per_kind
+        made_from.append(rows)
+    return np.concatenate(images), np.array(kinds), np.concatenate(made_from)
+
+
+def validation_table(
     refs,
     names,
     train_layers,
-    fresh_layers,
-    train_images: np.ndarray,
-    encoder,
+    test_embedded: dict,
+    fresh_images,
+    train_images,
+    test_images,
+    embed,
+    matching,
+    level: float,
     settings: dict,
-    threshold: float,
-    replicates: int,
-    device,
-    batch_size: int,
+    device=None,
 ) -> pd.DataFrame:
-    """Every mix (none, exact, rotated, recoloured) at every layer; ``settings``: fraction, rotate, hue, seed."""
-    rng = np.random.default_rng(settings["seed"])
-    n = len(fresh_layers[0])
-    k = max(1, round(settings["fraction"] * n))
-    sources = np.sort(rng.choice(len(train_layers[0]), k, replace=False))
-    keep = np.sort(rng.choice(n, n - k, replace=False))
-    fresh_all = list(fresh_layers)
-    fresh = [layer[keep] for layer in fresh_layers]
-    mixes = {
-        "none (held-out only)": (fresh_all, [], sources[:0]),
-        "exact copies": (fresh, [layer[sources] for layer in train_layers], sources),
-    }
-    for kind, images in altered_copies(train_images[sources], settings["rotate"], settings["hue"]).items():
-        mixes[f"{kind} copies"] = (fresh, embed_layers(encoder, images, batch_size, device), sources)
+    """One row per planted kind (and one for the pure held-out set): memprint's AUC and flagged share beside the
+    two baselines'. ``test_embedded``: transform -> P's per-layer embeddings (identity: None, the reference's);
+    ``embed(images)``: per-layer embeddings; ``matching``: the finder's transforms."""
+    from sklearn.metrics import roc_auc_score
+
+    mix, kinds, made_from = planted_sets(fresh_images, train_images, settings["fraction"], settings["seed"])
     rows = []
-    for mix, (base, copies, rows_of_sources) in mixes.items():
-        rows += evaluate_mix(refs, names, base, copies, rows_of_sources, threshold, replicates, settings["seed"], mix)
+    pixel_cut = np.quantile(pixel_nearest(test_images, train_images), level)
+    for name, images, labels in (
+        ("pure held-out", fresh_images, np.array(["held-out"] * len(fresh_images))),
+        ("mix", mix, kinds),
+    ):
+        embedded = {t: embed(tf.apply(t, images)) for t in matching}
+        found = find(refs, names, embedded, test_embedded, device)
+        statistic = smallest(found.scaled)
+        flagged = calibrated(statistic, found.null) <= level
+        pixel = pixel_nearest(images, train_images)
+        cosine = cosine_nearest(embedded["identity"][-1], train_layers[-1])
+        kinds_here = ["held-out"] if name == "pure held-out" else list(KINDS)
+        for kind in kinds_here:
+            chosen, held = labels == kind, labels == "held-out"
+            row = {"set": name, "kind": kind, "images": int(chosen.sum())}
+            row |= dict(zip(("flagged", "ci_low", "ci_high"), _share(flagged[chosen])))
+            row |= {
+                "pixel_l2_flagged": float((pixel[chosen] <= pixel_cut).mean()),
+                "dcr_flagged": float((cosine[chosen] >= 0.5).mean()),
+            }
+            if kind != "held-out":
+                truth = np.r_[np.ones(chosen.sum()), np.zeros(held.sum())]
+                pick = np.r_[np.flatnonzero(chosen), np.flatnonzero(held)]
+                row |= {
+                    "auc": roc_auc_score(truth, -statistic[pick]),
+                    "pixel_l2_auc": roc_auc_score(truth, -pixel[pick]),
+                    "dcr_auc": roc_auc_score(truth, cosine[pick]),
+                    "source_found": _source_found(found, chosen, made_from),
+                }
+            rows.append(row)
     return pd.DataFrame(rows)
+
+
+def _share(flags: np.ndarray) -> tuple[float, float, float]:
+    low, high = wilson_interval(int(flags.sum()), len(flags))
+    return float(flags.mean()) if len(flags) else np.nan, low, high
+
+
+def _source_found(found, chosen: np.ndarray, made_from: np.ndarray) -> float:
+    """How often the image's closest match (smallest scaled distance) is the training image it was made from."""
+    flat = np.where(np.isfinite(found.scaled), found.scaled, np.inf).reshape(len(found.scaled), -1).argmin(1)
+    layer, transform = np.unravel_index(flat, found.scaled.shape[1:])
+    rows = found.rows[np.arange(len(found.scaled)), layer, transform]
+    return float((rows[chosen] == made_from[chosen]).mean())

@@ -2,7 +2,8 @@
 
 A block is the text between ``<!-- NAME:start -->`` and ``<!-- NAME:end -->``; ``python -m memprint.docs
 README.md NAME FILE [FILE ...]`` replaces it with the files' contents, one after another, or, when the files are
-C_T curve CSVs (``results/ct/{encoder}/*.csv``), with their table: C_T and its 95% interval per layer.
+score curve CSVs (``results/scores/{score}/{encoder}/*.csv``), with their table: the value and its 95% interval per
+layer.
 """
 
 from __future__ import annotations
@@ -41,52 +42,53 @@ def ct_table(curve_files: dict[str, str], intervals: bool = True) -> str:
 
 
 def copies_validation_table(path: str) -> str:
-    """The planted-copies validation per mix: the layer where the copy score finds the planted samples best (ROC
-    AUC), the copy rate there, and C_T of the mix at that layer and at the last one, with 95% intervals."""
+    """The planted-copies validation per kind: ROC AUC and share flagged of memprint, the pixel-L2 baseline and
+    DCR's cosine rule; the held-out row's share is the false-positive rate, with its 95% interval."""
     import pandas as pd
 
     from memprint.io import read_csv
 
     table = read_csv(path)
-    last = table["layer"].max()
     lines = [
-        "| mix | best layer (AUC) | copy rate there [95%] | planted found as copies | C_T there [95%] | "
-        "C_T at the last layer [95%] |",
-        "|---|---|---|---|---|---|",
+        "| set | kind | images | memprint AUC | memprint flagged [95%] | pixel L2 AUC | pixel L2 flagged | "
+        "DCR cosine AUC | DCR flagged (cos >= 0.5) | source found |",
+        "|---|---|---|---|---|---|---|---|---|---|",
     ]
-    for mix, rows in table.groupby("mix", sort=False):
-        best = rows.loc[rows["auc"].idxmax()] if rows["auc"].notna().any() else rows.iloc[-1]
-        end = rows[rows["layer"] == last].iloc[0]
-        auc = f"{best.layer_name} ({best.auc:.3f})" if pd.notna(best.auc) else f"{best.layer_name} (n/a)"
-        found = f"{best.planted_flagged:.0%}" if pd.notna(best.planted_flagged) else "–"
+    for r in table.itertuples():
+
+        def auc(value):
+            return f"{value:.3f}" if pd.notna(value) else "–"
+
         lines.append(
-            f"| {mix} | {auc} | {best.copy_rate:.1%} [{best.ci_low:.1%}, {best.ci_high:.1%}] | {found} | "
-            f"{best.ct:.2f} [{best.ct_low:.2f}, {best.ct_high:.2f}] | "
-            f"{end.ct:.2f} [{end.ct_low:.2f}, {end.ct_high:.2f}] |"
+            f"| {r.set} | {r.kind} | {r.images} | {auc(getattr(r, 'auc', None))} | {r.flagged:.1%} "
+            f"[{r.ci_low:.1%}, {r.ci_high:.1%}] | {auc(getattr(r, 'pixel_l2_auc', None))} | {r.pixel_l2_flagged:.1%} | "
+            f"{auc(getattr(r, 'dcr_auc', None))} | {r.dcr_flagged:.1%} | "
+            f"{'–' if pd.isna(getattr(r, 'source_found', None)) else f'{r.source_found:.0%}'} |"
         )
     return "\n".join(lines) + "\n"
 
 
 def copy_rates_table(path: str) -> str:
-    """Copy rate per generator at the patch embedding, the first block, the middle block and the last block."""
+    """Per generator: the image-level copy rate (one flag per image, family-wise) and the per-layer rates at the
+    patch embedding, the first block, the middle block and the last block, with 95% intervals."""
     from memprint.io import read_csv
 
     rates = read_csv(path)
-    layers = sorted(rates["layer"].unique())
+    image_level = rates[rates["layer"].isna()].set_index("generator")
+    per_layer = rates[rates["layer"].notna()]
+    layers = sorted(per_layer["layer"].unique())
     shown = list(dict.fromkeys([layers[0], layers[min(1, len(layers) - 1)], layers[len(layers) // 2], layers[-1]]))
-    names = {r.layer: r.layer_name for r in rates.itertuples()}
-    lines = ["| generator | " + " | ".join(names[layer] for layer in shown) + " |", "|---" * (len(shown) + 1) + "|"]
-    for generator, rows in rates.groupby("generator", sort=False):
+    names = {r.layer: r.layer_name for r in per_layer.itertuples()}
+
+    def cell(row) -> str:
+        return f"{row['copy_rate']:.1%} [{row['ci_low']:.1%}, {row['ci_high']:.1%}]"
+
+    header = ["generator", "image level (any layer, any transform)", *(names[layer] for layer in shown)]
+    lines = ["| " + " | ".join(header) + " |", "|---" * len(header) + "|"]
+    for generator, rows in per_layer.groupby("generator", sort=False):
         by_layer = rows.set_index("layer")
-        lines.append(
-            f"| {generator} | "
-            + " | ".join(
-                f"{by_layer.loc[layer, 'copy_rate']:.1%} [{by_layer.loc[layer, 'ci_low']:.1%}, "
-                f"{by_layer.loc[layer, 'ci_high']:.1%}]"
-                for layer in shown
-            )
-            + " |"
-        )
+        cells = [cell(image_level.loc[generator]), *(cell(by_layer.loc[layer]) for layer in shown)]
+        lines.append(f"| {generator} | " + " | ".join(cells) + " |")
     return "\n".join(lines) + "\n"
 
 

@@ -160,7 +160,8 @@ def write_imageset(path: str | os.PathLike, imageset: ImageSet) -> None:
         f.create_dataset("images", data=imageset.images, chunks=(min(CHUNK_ROWS, n), h, w, c))
         f.create_dataset("labels", data=imageset.labels.astype(np.int64))
         f.create_dataset("image_ids", data=np.asarray(imageset.image_ids, dtype=object), dtype=h5py.string_dtype())
-        f.attrs.update(h5_attrs(provenance(content_sha256=imageset.content_hash(), **imageset.attrs)))
+        kept = {k: v for k, v in imageset.attrs.items() if k != "content_sha256"}  # the hash of these pixels, anew
+        f.attrs.update(h5_attrs(provenance(content_sha256=imageset.content_hash(), **kept)))
 
 
 def read_imageset(path: str | os.PathLike) -> ImageSet:

@@ -31,8 +31,16 @@ def score_replicates(score: str, encoder: str, generator: str) -> str:
     return f"{RESULTS}/scores/{score}/{encoder}/{generator}.bootstrap.h5"
 
 
-def copies(encoder: str, generator: str) -> str:
-    return f"{RESULTS}/copies/{encoder}/{generator}.csv"
+def transformed_embedding(encoder: str, transform: str, imageset_name: str) -> str:
+    """An image set's embedding under one of the copy finder's transforms."""
+    return f"{RESULTS}/embeddings/{encoder}/transformed/{transform}/{imageset_name}.h5"
+
+
+def copies(encoder: str, generator: str, what: str = "layers") -> str:
+    """The copy finder's tables of one generator: ``layers`` (per image, layer and transform), ``images`` (one
+    flag per image) or ``flagged`` (the auditor's list)."""
+    suffix = "" if what == "layers" else f".{what}"
+    return f"{RESULTS}/copies/{encoder}/{generator}{suffix}.csv"
 
 
 def fingerprint_curves(score: str, encoder: str, generator: str) -> str:

@@ -28,7 +28,7 @@ def save_figure(fig, png: str | Path, pdf: str | Path, footnote: str) -> None:
     plt.close(fig)
 
 
-def _curve_lines(curves: pd.DataFrame, ax, legend: bool) -> None:
+def curve_lines(curves: pd.DataFrame, ax, legend: bool) -> None:
     """One line per generator, with its 95% interval as a band where the curves carry ``low``/``high``."""
     palette = dict(zip(curves["generator"].unique(), sns.color_palette("husl", curves["generator"].nunique())))
     sns.lineplot(
@@ -51,7 +51,7 @@ def plot_ct_curves(curves: pd.DataFrame, png, pdf, title: str, footnote: str) ->
     """A score against layer, one line per generator (columns generator, layer, value; bands: low, high)."""
     sns.set_theme(style="whitegrid", context="paper")
     fig, ax = plt.subplots(figsize=(7, 4.2))
-    _curve_lines(curves, ax, legend=True)
+    curve_lines(curves, ax, legend=True)
     ax.axhline(0.0, color="0.3", lw=0.8, ls="--")
     ax.set(xlabel="layer (0 = patch embedding, i = output of block i)", ylabel="C_T  (< 0: data copying)", title=title)
     ax.set_xticks(sorted(curves["layer"].unique()))
@@ -159,62 +159,12 @@ def plot_ct_panels(panels: dict[str, tuple[pd.DataFrame, str]], png, pdf, title:
     sns.set_theme(style="whitegrid", context="paper")
     fig, axes = plt.subplots(1, len(panels), figsize=(5.2 * len(panels), 4.4), squeeze=False)
     for k, (ax, (name, (curves, meaning))) in enumerate(zip(axes[0], panels.items())):
-        _curve_lines(curves, ax, legend=k == len(panels) - 1)
+        curve_lines(curves, ax, legend=k == len(panels) - 1)
         if meaning.startswith(("C_T", "C_T with")):
             ax.axhline(0.0, color="0.3", lw=0.8, ls="--")
         ax.set(xlabel="layer", ylabel=meaning.split(":")[0] if meaning else "value", title=name)
         ax.text(0.01, 0.01, meaning, transform=ax.transAxes, fontsize=6, va="bottom", wrap=True)
         ax.set_xticks(sorted(curves["layer"].unique()))
     axes[0][-1].legend(fontsize=7, bbox_to_anchor=(1.02, 1), loc="upper left", title="generator")
-    fig.suptitle(title)
-    save_figure(fig, png, pdf, footnote)
-
-
-def plot_copy_rates(rates: pd.DataFrame, threshold: float, png, pdf, title: str, footnote: str) -> None:
-    """Copy rate against layer, one line per generator with its 95% interval as a band; the threshold (the rate
-    of a generator that copies nothing) dashed."""
-    sns.set_theme(style="whitegrid", context="paper")
-    fig, ax = plt.subplots(figsize=(7, 4.2))
-    curves = rates.rename(columns={"copy_rate": "value", "ci_low": "low", "ci_high": "high"})
-    _curve_lines(curves, ax, legend=True)
-    ax.axhline(threshold, color="0.3", lw=0.8, ls="--")
-    ax.set(
-        xlabel="layer (0 = patch embedding, i = output of block i)", ylabel="copy rate", title=title, ylim=(-0.02, 1.02)
-    )
-    ax.set_xticks(sorted(rates["layer"].unique()))
-    ax.legend(fontsize=7, bbox_to_anchor=(1.02, 1), loc="upper left", title="generator")
-    save_figure(fig, png, pdf, footnote)
-
-
-def plot_copies_validation(table: pd.DataFrame, threshold: float, png, pdf, title: str, footnote: str) -> None:
-    """Planted copies by layer: the copy score's ROC AUC, the copy rate and C_T of each mix (bands: 95%)."""
-    sns.set_theme(style="whitegrid", context="paper")
-    fig, axes = plt.subplots(1, 3, figsize=(15, 4.2))
-    planted = table[table["planted"] > 0]
-    sns.lineplot(data=planted, x="layer", y="auc", hue="mix", marker="o", ax=axes[0], legend=False)
-    axes[0].set(ylabel="ROC AUC of the copy score (planted vs held-out)", ylim=(0.4, 1.02), title="finding the copies")
-    for ax, (value, low, high), label in (
-        (axes[1], ("copy_rate", "ci_low", "ci_high"), "copy rate"),
-        (axes[2], ("ct", "ct_low", "ct_high"), "C_T of the mix"),
-    ):
-        lines = pd.DataFrame(
-            {
-                "generator": table["mix"],
-                "layer": table["layer"],
-                "value": table[value],
-                "low": table[low],
-                "high": table[high],
-            }
-        )
-        _curve_lines(lines, ax, legend=ax is axes[2])
-        ax.set(ylabel=label)
-    axes[1].axhline(threshold, color="0.3", lw=0.8, ls="--")
-    axes[2].axhline(0.0, color="0.3", lw=0.8, ls="--")
-    axes[1].set_title("copy rate (dashed: the threshold)")
-    axes[2].set_title("C_T of the whole mix")
-    axes[2].legend(fontsize=7, bbox_to_anchor=(1.02, 1), loc="upper left", title="mix")
-    for ax in axes:
-        ax.set_xlabel("layer")
-        ax.set_xticks(sorted(table["layer"].unique()))
     fig.suptitle(title)
     save_figure(fig, png, pdf, footnote)

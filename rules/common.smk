@@ -47,6 +47,8 @@ FINGERPRINT_GENERATORS, FINGERPRINT_LEFT_OUT = fingerprint_plan(config)  # too f
 INVMM = config.get("invmm")
 INVMM_GENERATORS = INVMM["generators"] if INVMM else []
 COPIES_VALIDATION = config["copies"].get("validation")
+COPY_TRANSFORMS = config["copies"]["transforms"]  # identity first; each other one embeds Q and P once more
+EXTRA_TRANSFORMS = [t for t in COPY_TRANSFORMS if t != "identity"]
 CLAIMS = config["claims"]
 PUBLISH = CLAIMS["publish"]
 FIGURE_FORMATS = ["png", "pdf"]
@@ -150,6 +152,14 @@ def embeddings(encoder, names):
     return {name: layout.embedding(encoder, name) for name in names}
 
 
+def transformed_inputs(encoder, name):
+    """transform -> the embedding of image set ``name`` under it (the identity: the plain embedding)."""
+    return {
+        t: layout.embedding(encoder, name) if t == "identity" else layout.transformed_embedding(encoder, t, name)
+        for t in COPY_TRANSFORMS
+    }
+
+
 # ----------------------------------------------------------------------------------------------- fingerprint
 
 
@@ -212,9 +222,10 @@ def published_files():
     files = {}
     for e in ENCODERS:
         files |= {f"claims_{e}.md": f"results/claims/{e}.md", f"claims_{e}.csv": f"results/claims/{e}.csv"}
-        for figure in ("scores", "ct_curves", "curve_similarity", "copy_rates", "copied_pairs"):
+        for figure in ("scores", "ct_curves", "curve_similarity", "copy_rates", "copy_kinds", "copied_pairs"):
             files[f"{figure}_{e}.png"] = f"results/figures/{e}/{figure}.png"
         files[f"copy_rates_{e}.csv"] = f"results/copies/{e}/rates.csv"
+        files[f"copy_kinds_{e}.csv"] = f"results/copies/{e}/kinds.csv"
         if COPIES_VALIDATION:
             files[f"copies_validation_{e}.png"] = f"results/figures/{e}/copies_validation.png"
             files[f"copies_validation_{e}.csv"] = f"results/copies/{e}/validation.csv"
@@ -239,9 +250,7 @@ def copy_tables():
 
 def curve_tables():
     """Markdown table in claims.publish -> the score curve files it shows (generator -> file)."""
-    return {
-        f"{s}_table_{e}.md": {g: layout.score_curve(s, e, g) for g in GENERATORS} for e in ENCODERS for s in SCORES
-    }
+    return {f"{s}_table_{e}.md": {g: layout.score_curve(s, e, g) for g in GENERATORS} for e in ENCODERS for s in SCORES}
 
 
 # ----------------------------------------------------------------------------------------------------- InvMM

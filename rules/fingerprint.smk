@@ -123,9 +123,7 @@ rule fingerprint_classifier:
 rule fingerprint_table:
     """Table 1 and beyond: accuracy with 95% intervals, leave-one-model-out, open-set ROC, time per method."""
     input:
-        curves=[
-            layout.fingerprint_curves(s, e, g) for s in SCORES for e in ENCODERS for g in FINGERPRINT_GENERATORS
-        ],
+        curves=[layout.fingerprint_curves(s, e, g) for s in SCORES for e in ENCODERS for g in FINGERPRINT_GENERATORS],
         statistics="results/fingerprint/statistics.csv",
         classifiers=expand("results/fingerprint/classifiers/{classifier}.csv", classifier=CLASSIFIERS),
         embeddings=[

@@ -24,8 +24,7 @@ rule score_reference:
 
 
 rule score_curve:
-    """One generator's curve under every score with 95% bootstrap intervals, and its per-sample copies from the
-    same nearest-neighbour search: one job, the embeddings read once."""
+    """One generator's curve under every score with 95% bootstrap intervals: one job, the embeddings read once."""
     input:
         references=per_score(layout.score_reference, "{encoder}").values(),
         train=layout.embedding("{encoder}", "train"),
@@ -34,7 +33,6 @@ rule score_curve:
     output:
         curves=per_score(layout.score_curve, "{encoder}", "{generator}").values(),
         replicates=per_score(layout.score_replicates, "{encoder}", "{generator}").values(),
-        copies=layout.copies("{encoder}", "{generator}"),
     log:
         layout.log("score_curve", "{encoder}", "{generator}"),
     benchmark:
@@ -48,7 +46,6 @@ rule score_curve:
         code=code_version_of("score_curve.py"),
         scores=scores_param(),
         intervals=canonical(config["intervals"]),
-        copy_threshold=config["copies"]["threshold"],
         generator=lambda wc: wc.generator,
     script:
         "../workflow_scripts/score_curve.py"

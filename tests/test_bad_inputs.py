@@ -701,9 +701,19 @@ def test_a_fingerprint_set_too_small_for_every_cell_is_left_out_naming_the_finge
     out = tmp_path / "curves.csv"
     protocol = {"target_size": 20, "reference_sizes": [20], "splits": 1, "seed": 0}
     fingerprint_curves(
-        references={"ct": ref}, train=train, test=test, generated=generated, scores=scores, encoder="e",
-        generator="q", architecture="a", run="q", protocol=protocol, curves={"ct": str(out)}, device="cpu",
-    )  # fmt: skip
+        references={"ct": ref},
+        train=train,
+        test=test,
+        generated=generated,
+        scores=scores,
+        encoder="e",
+        generator="q",
+        architecture="a",
+        run="q",
+        protocol=protocol,
+        curves={"ct": str(out)},
+        device="cpu",
+    )
     assert read_csv(out).empty
     assert re.search(
         r"its target set of 20 images \(split 0\) has no ct score .*raise fingerprint",

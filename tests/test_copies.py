@@ -1,10 +1,13 @@
-"""The per-sample copy finder: copier, perfect generator, planted copies, and one search shared with C_T."""
+"""The copy finder on synthetic embeddings, where the truth is known: held-out images get uniform p-values and
+are flagged at the nominal rate per layer and family-wise, copies (also mirrored ones) are found with their
+source, and test images go through the same transforms as generated ones."""
 
 import numpy as np
 import pytest
-from sklearn.metrics import roc_auc_score
+from scipy.stats import kstest
 
-from memprint.copies import copies_frame, copy_rates, copy_scores, wilson_interval
+from memprint.copies import calibrated, copy_rates, image_table, layer_table, pvalues, smallest, wilson_interval
+from memprint.copy_finder import find
 from memprint.ct import CTSettings, LayerReference
 
 
@@ -20,49 +23,132 @@ def world():
     return rng, train, LayerReference.fit(train, test, CTSettings(cells=3))
 
 
-def _rate(ref, q, threshold):
-    table = copies_frame(
-        ref,
-        ref.generated_neighbours(q),
-        np.arange(3000).astype(str),
-        np.arange(len(q)).astype(str),
-        1,
-        "blocks.00",
-        threshold,
+def _flags(refs, generated, test, level=0.01):
+    """Image-level and per-layer flags of ``generated`` (transform -> per-layer arrays)."""
+    found = find(refs, [f"l{k}" for k in range(len(refs))], generated, test)
+    image_p = calibrated(smallest(found.scaled), found.null)
+    layer_p = np.stack([calibrated(smallest(found.scaled[:, k]), found.layer_null[:, k]) for k in range(len(refs))], 1)
+    return found, image_p <= level, layer_p <= level
+
+
+def test_held_out_p_values_are_uniform_over_seeded_repetitions():
+    pooled = []
+    for seed in range(6):
+        rng = np.random.default_rng(seed)
+        ref = LayerReference.fit(_mixture(rng, 2000), _mixture(rng, 1500), CTSettings(cells=3, seed=seed))
+        cells, dist, _ = ref.generated_neighbours(_mixture(rng, 500))
+        pooled.append(pvalues(ref.test_cells, ref.test_dist, cells, dist, rng.random(len(dist))))
+    assert kstest(np.concatenate(pooled), "uniform").pvalue > 0.01
+
+
+def test_per_layer_flags_of_held_out_images_sit_at_the_nominal_level_without_an_off_by_one():
+    """The old mid-rank percentile flagged an image with one closer test image in a cell of more than 100
+    (score 1/101 < 0.01): 1.6% of held-out images instead of 1%. A smoothed conformal p-value is uniform."""
+    rates = []
+    for seed in range(8):
+        rng = np.random.default_rng(100 + seed)
+        ref = LayerReference.fit(_mixture(rng, 2000), _mixture(rng, 1500), CTSettings(cells=3, seed=seed))
+        cells, dist, _ = ref.generated_neighbours(_mixture(rng, 2000))
+        rates.append((pvalues(ref.test_cells, ref.test_dist, cells, dist, rng.random(len(dist))) <= 0.01).mean())
+    assert 0.006 < np.mean(rates) <= 0.0115, rates
+    reference, half = np.arange(200.0), np.full(1, 0.5)  # one reference distance below 0.5, none tied
+    assert pvalues(np.zeros(200, int), reference, np.zeros(1, int), np.array([0.5]), half)[0] == 1.5 / 201
+
+
+def test_the_family_wise_rate_over_layers_and_transforms_holds(world):
+    """Four correlated layers and two transforms: the image-level flag of held-out images stays at the level."""
+    flagged = []
+    for seed in range(5):
+        rng = np.random.default_rng(200 + seed)
+        base = {name: _mixture(rng, n) for name, n in (("train", 2000), ("test", 1500), ("q", 1000))}
+        layers = {
+            name: [x + rng.normal(0, 0.3, x.shape).astype(np.float32) for _ in range(4)] for name, x in base.items()
+        }
+        refs = [
+            LayerReference.fit(t, p, CTSettings(cells=3, seed=seed)) for t, p in zip(layers["train"], layers["test"])
+        ]
+        mirror = {name: [np.concatenate([x[:, :2], -x[:, 2:]], 1) for x in layers[name]] for name in ("test", "q")}
+        _, image, per_layer = _flags(
+            refs, {"identity": layers["q"], "mirror": mirror["q"]}, {"identity": None, "mirror": mirror["test"]}
+        )
+        flagged.append(image.mean())
+        assert per_layer.mean() <= 0.02
+    assert np.mean(flagged) <= 0.0125, flagged
+    low, high = wilson_interval(int(np.sum(flagged) * 1000), 5000)
+    assert low <= 0.01 <= high or np.mean(flagged) < 0.01
+
+
+def test_copies_and_mirrored_copies_are_flagged_with_their_source(world):
+    rng, train, ref = world
+    source = rng.choice(len(train), 300, replace=False)
+
+    def mirror(x):  # a stand-in for a flip: an involution that keeps the distribution (the noise axes negated)
+        return np.concatenate([x[:, :2], -x[:, 2:]], axis=1)
+
+    test = _mixture(np.random.default_rng(9), 3000)
+    ref = LayerReference.fit(train, test, CTSettings(cells=3))
+    copies = train[source] + rng.normal(0, 1e-3, (300, 6)).astype(np.float32)
+    fresh = _mixture(rng, 700)
+    q = np.concatenate([copies, fresh])
+    generated = {"identity": [q], "mirror": [mirror(q)]}
+    found, image, _ = _flags([ref], generated, {"identity": None, "mirror": [mirror(test)]})
+    assert image[:300].mean() > 0.98 and image[300:].mean() < 0.03
+    rows = found.rows[np.arange(300), 0, np.nanargmin(found.scaled[:300, 0], axis=1)]
+    assert (rows == source).mean() > 0.98
+    mirrored = mirror(copies)  # a generator that mirrors its copies: found under the mirror transform
+    found, image, _ = _flags(
+        [ref], {"identity": [mirrored], "mirror": [mirror(mirrored)]}, {"identity": None, "mirror": [mirror(test)]}
     )
-    return table, copy_rates(table).iloc[0]
+    assert image.mean() > 0.98
+    table = image_table(
+        found,
+        np.arange(300).astype(str),
+        np.arange(3000).astype(str),
+        ["l0"],
+        ["identity", "mirror"],
+        0.01,
+    )
+    assert (table["transform"] == "mirror").mean() > 0.98 and (
+        table["nearest_train_id"].astype(int) == source
+    ).mean() > 0.98
 
 
-def test_a_copier_is_flagged_almost_always_and_points_at_its_source(world):
+def test_test_images_go_through_the_same_transforms_as_generated_ones(world):
+    """A transform that pulls every embedding most of the way to its nearest training point makes everything look
+    close to T. With P under the same transform the held-out images stay at the level; comparing them with P's
+    untransformed distances (a finder that skipped P's transforms) flags most of them."""
+    from sklearn.neighbors import NearestNeighbors
+
     rng, train, ref = world
-    source = rng.choice(len(train), 500, replace=False)
-    table, rate = _rate(ref, train[source] + rng.normal(0, 1e-3, (500, 6)).astype(np.float32), 0.01)
-    assert rate["copy_rate"] > 0.98
-    assert (table["nearest_train_id"].astype(int).to_numpy() == source).mean() > 0.98
+    nearest = NearestNeighbors(n_neighbors=1).fit(train)
+
+    def pull(x):
+        return (0.1 * x + 0.9 * train[nearest.kneighbors(x)[1][:, 0]]).astype(np.float32)
+
+    test, q = _mixture(np.random.default_rng(9), 3000), _mixture(rng, 1000)
+    ref = LayerReference.fit(train, test, CTSettings(cells=3))
+    _, image, _ = _flags([ref], {"identity": [q], "pull": [pull(q)]}, {"identity": None, "pull": [pull(test)]})
+    assert image.mean() <= 0.025
+    cells, dist, _ = ref.generated_neighbours(pull(q))
+    skipped = pvalues(ref.test_cells, ref.test_dist, cells, dist, rng.random(len(dist)))  # P left untransformed
+    assert (skipped <= 0.01).mean() > 0.5
 
 
-def test_a_perfect_generator_is_flagged_at_the_nominal_rate(world):
-    rng, _, ref = world
-    _, rate = _rate(ref, _mixture(rng, 4000), 0.05)
-    assert 0.035 < rate["copy_rate"] < 0.075  # nominal 0.05, up to the test set's own percentile error
-
-
-def test_planted_copies_are_found_while_ct_stays_near_zero(world):
+def test_layer_table_and_rates_carry_one_flag_per_image_and_layer(world):
     rng, train, ref = world
-    fresh, planted = _mixture(rng, 950), train[rng.choice(len(train), 50, replace=False)]
-    mix = np.concatenate([fresh, planted])
-    is_copy = np.r_[np.zeros(950, bool), np.ones(50, bool)]
-    table, rate = _rate(ref, mix, 0.01)
-    assert 0.04 < rate["copy_rate"] < 0.09
-    assert roc_auc_score(is_copy, -table["score"].to_numpy()) >= 0.95
-    assert abs(ref.score(mix).ct) < 2.0  # C_T misses the local copying
-
-
-def test_scores_are_mid_rank_percentiles_of_the_test_distances(world):
-    _, _, ref = world
-    cells, dist = ref.test_cells, ref.test_dist
-    scores = copy_scores(ref, cells, dist)  # the test set against itself: uniform mid-ranks
-    assert 0.45 < scores.mean() < 0.55 and scores.min() > 0 and scores.max() < 1
+    q = np.concatenate([train[:50], _mixture(rng, 450)])
+    found = find([ref, ref], ["a", "b"], {"identity": [q, q]}, {"identity": None})
+    table = layer_table(
+        found,
+        np.arange(500).astype(str),
+        np.arange(3000).astype(str),
+        ["a", "b"],
+        ["identity"],
+        0.01,
+    )
+    rates = copy_rates(table)
+    assert list(rates["layer_name"]) == ["a", "b"] and (rates["samples"] == 500).all()
+    assert ((rates["copy_rate"] > 0.09) & (rates["copy_rate"] < 0.13)).all()
 
 
 def test_wilson_interval_at_the_edges():
@@ -72,68 +158,39 @@ def test_wilson_interval_at_the_edges():
     assert high == 1.0 and 0.95 < low < 0.98
 
 
-def test_the_stage_writes_copies_from_c_ts_own_search(tmp_path, monkeypatch):
-    """score_curve's copies come from the search C_T did: no second search over T per layer."""
-    import memprint.ct as ct
-    from memprint.embedding_files import EmbeddingWriter
-    from memprint.io import read_csv
-    from memprint.stages.scores import fit_references, score_curve
+def test_the_validation_plants_six_kinds_and_scores_every_method(rng):
+    """With pixels (and a blurred copy) as the 'layers', exact and mirrored copies are found under the identity
+    and the flip; the table has the pure held-out row and one row per planted kind, every method beside."""
+    from memprint.copies_validation import KINDS, validation_table
 
-    rng = np.random.default_rng(1)
-    paths = {}
-    for name, n in (("train", 300), ("test", 200), ("gen", 120)):
-        layers = [_mixture(rng, n) for _ in range(2)]
-        paths[name] = str(tmp_path / f"{name}.h5")
-        writer = EmbeddingWriter(
-            paths[name],
-            ["patch_embed", "blocks.00"],
-            [6, 6],
-            n,
-            np.array([f"{name}{i}" for i in range(n)], object),
-            "k",
-            {},
-        )
-        writer.write(0, layers)
-        writer.finish()
-        writer.close()
-    reference = str(tmp_path / "ref.h5")
-    scores = {"ct": {"kind": "ct", **CTSettings(cells=2).__dict__}}
-    fit_references(train=paths["train"], test=paths["test"], scores=scores, references={"ct": reference}, device="cpu")
-    calls = []
-    search = ct.nearest_distances
-    monkeypatch.setattr(ct, "nearest_distances", lambda *a, **k: calls.append(1) or search(*a, **k))
-    outs = [str(tmp_path / n) for n in ("curve.csv", "reps.h5", "copies.csv")]
-    common = {
-        "references": {"ct": reference},
-        "train": paths["train"],
-        "test": paths["test"],
-        "generated": paths["gen"],
-        "curves": {"ct": outs[0]},
-        "replicates": {"ct": outs[1]},
-        "generator": "gen",
-        "scores": scores,
-        "intervals": {"replicates": 20, "seed": 0},
-        "device": "cpu",
-    }
-    score_curve(**common, copies=outs[2], copy_threshold=0.01)
-    cells_searched = len(calls)
-    score_curve(**common)
-    assert cells_searched == len(calls) - cells_searched  # the same searches with and without the copy finder
-    copies = read_csv(outs[2])
-    assert len(copies) == 2 * 120 and copies["nearest_train_id"].str.startswith("train").all()
+    def embed(images):
+        flat = images.reshape(len(images), -1).astype(np.float32) / 255.0
+        blurred = images.reshape(len(images), 4, 2, 4, 2, 3).mean((2, 4)).reshape(len(images), -1) / 255.0
+        return [blurred.astype(np.float32), flat]
 
-
-def test_planted_mixes_are_scored_per_layer(world):
-    from memprint.copies_validation import evaluate_mix
-
-    rng, train, ref = world
-    fresh, sources = [_mixture(rng, 380)], np.sort(rng.choice(len(train), 20, replace=False))
-    rows = evaluate_mix([ref], ["blocks.00"], fresh, [train[sources]], sources, 0.01, 50, 0, "exact copies")
-    row = rows[0]
-    assert row["auc"] >= 0.95 and row["source_found"] == 1.0 and row["planted"] == 20 and row["samples"] == 400
-    assert row["ct_low"] <= row["ct"] <= row["ct_high"] and 0.04 <= row["copy_rate"] <= 0.08
-    control = evaluate_mix([ref], ["blocks.00"], fresh, [], sources[:0], 0.01, 50, 0, "none")[0]
-    assert np.isnan(control["auc"]) and control["copy_rate"] < 0.04
+    smooth = rng.normal(size=(1, 8, 8, 3)) * 30 + 128
+    draw = lambda n: np.clip(smooth + rng.normal(0, 40, (n, 8, 8, 3)), 0, 255).astype(np.uint8)  # noqa: E731
+    train, test, fresh = draw(600), draw(400), draw(300)
+    refs = [LayerReference.fit(t, p, CTSettings(cells=2)) for t, p in zip(embed(train), embed(test))]
+    test_embedded = {"identity": None, "hflip": embed(test[:, :, ::-1])}
+    table = validation_table(
+        refs,
+        ["blur", "pixels"],
+        embed(train),
+        test_embedded,
+        fresh,
+        train,
+        test,
+        embed,
+        ["identity", "hflip"],
+        0.01,
+        {"fraction": 0.05, "seed": 0},
+    )
+    assert table["kind"].tolist() == ["held-out", *KINDS]
+    kinds = table.set_index("kind")
+    assert kinds.loc["exact", "auc"] > 0.97 and kinds.loc["flip", "auc"] > 0.97 and kinds.loc["exact", "flagged"] > 0.9
+    assert kinds.loc["held-out", "flagged"] <= 0.05
+    assert {"pixel_l2_auc", "dcr_auc", "pixel_l2_flagged", "dcr_flagged", "source_found"} <= set(table.columns)
 
 
 def test_recolour_turns_hue_and_keeps_brightness(rng):

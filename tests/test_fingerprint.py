@@ -240,9 +240,19 @@ def test_a_set_without_any_scorable_cell_is_left_out_not_failed(tmp_path, rng):
         generated = _embedding_file(tmp_path / f"q{n}.h5", rng.normal(size=(n, 8)))
         out = tmp_path / f"curves{n}.csv"
         fingerprint_curves(
-            references={"ct": reference}, train=train, test=test, generated=generated, scores=scores, encoder="e",
-            generator=f"q{n}", architecture="a", run=f"q{n}", protocol=protocol, curves={"ct": str(out)}, device="cpu",
-        )  # fmt: skip
+            references={"ct": reference},
+            train=train,
+            test=test,
+            generated=generated,
+            scores=scores,
+            encoder="e",
+            generator=f"q{n}",
+            architecture="a",
+            run=f"q{n}",
+            protocol=protocol,
+            curves={"ct": str(out)},
+            device="cpu",
+        )
         assert read_csv(out).empty
         assert "has no ct score" in read_csv_provenance(out)["left_out"]
         refs, _ = load_ct_references(reference, read_embeddings(train))

@@ -1,22 +1,24 @@
-"""Snakemake adapter: planted copies among a perfect generator's samples, found by the copy finder?."""
+"""Snakemake adapter: planted copies edited six ways among a perfect generator's samples, against two baselines."""
 
 from memprint.runtime import job
 from memprint.stages.copies import copies_validation
 
 run = job(snakemake)
+transforms, given = snakemake.params.transforms, snakemake.input
 copies_validation(
-    snakemake.input.reference,
-    snakemake.input.train,
-    snakemake.input.fresh,
-    snakemake.input.images,
-    snakemake.params.spec,
-    snakemake.input.weights or None,
-    snakemake.params.settings,
-    snakemake.params.threshold,
-    snakemake.params.replicates,
-    snakemake.output.table,
-    snakemake.output.png,
-    snakemake.output.pdf,
-    run.device,
-    run.batch_size,
+    reference=given.reference,
+    train=given.train,
+    test=given.test[0],
+    fresh=given.fresh_images,
+    images={"train": given.train_images, "test": given.test_images, "fresh": given.fresh_images},
+    transformed_test={t: None if t == "identity" else path for t, path in zip(transforms, given.test)},
+    encoder_spec=snakemake.params.spec,
+    encoder_weights=given.weights or None,
+    settings=snakemake.params.settings,
+    level=snakemake.params.level,
+    out=snakemake.output.table,
+    png=snakemake.output.png,
+    pdf=snakemake.output.pdf,
+    device=run.device,
+    batch_size=run.batch_size,
 )

@@ -1,4 +1,4 @@
-"""Snakemake adapter: one generator's curve under every score, with intervals, and its per-sample copies."""
+"""Snakemake adapter: one generator's curve under every score, with intervals."""
 
 from memprint.runtime import job
 from memprint.stages.scores import score_curve
@@ -15,7 +15,5 @@ score_curve(
     generator=snakemake.params.generator,
     scores=snakemake.params.scores,
     intervals=snakemake.params.intervals,
-    copies=snakemake.output.copies,
-    copy_threshold=snakemake.params.copy_threshold,
     device=run.device,
 )

@@ -36,48 +36,52 @@ def cmd_ct(args) -> dict:
 
 
 def cmd_copies(args) -> dict:
-    """Per sample and layer: nearest training image, distance, copy score and flag; copy rates on stdout."""
-    from memprint.copies import copies_frame, copy_rates
+    """Per image, layer and transform: nearest training image, distance, p-value; one flag per image at a
+    family-wise false-positive rate of ``--level``; copy rates on stdout."""
+    from memprint.copies import copy_rates, image_table, layer_table, rate_row
+    from memprint.copy_finder import find
     from memprint.ct import CTSettings, LayerReference
     from memprint.embedding_files import read_embeddings
     from memprint.io import write_csv
 
     settings = CTSettings(cells=args.cells, min_generated_per_cell=args.min_generated_per_cell, seed=args.seed)
-    if not 0 < args.threshold < 1:
-        raise MemprintError(f"--threshold {args.threshold}: a copy score percentile must be in (0, 1), e.g. 0.01")
+    if not 0 < args.level < 1:
+        raise MemprintError(f"--level {args.level}: a false-positive rate must be in (0, 1), e.g. 0.01")
     names, train, test, generated = load_three(args.train, args.test, args.generated, args.layer)
-    ids = {
-        p: (read_embeddings(p, [names[0]]).image_ids if p.endswith((".h5", ".hdf5")) else None)
-        for p in (args.train, args.generated)
-    }
-    frames = []
-    for index, (name, t, p, q) in enumerate(zip(names, train, test, generated)):
-        ref = LayerReference.fit(t, p, settings, layer=name)
-        train_ids = ids[args.train] if ids[args.train] is not None else np.arange(len(t)).astype(str)
-        sample_ids = ids[args.generated] if ids[args.generated] is not None else np.arange(len(q)).astype(str)
-        frames.append(
-            copies_frame(
-                ref, ref.generated_neighbours(q, layer=name), train_ids, sample_ids, index, name, args.threshold
-            )
-        )
-    import pandas as pd
+    transformed_q, transformed_p = {"identity": generated}, {"identity": None}
+    for item in args.transformed or []:
+        name, _, files = item.partition("=")
+        q_file, _, p_file = files.partition(",")
+        if not (name and q_file and p_file):
+            raise MemprintError(f"--transformed {item!r}: give NAME=GENERATED.h5,TEST.h5 (both embedded under NAME)")
+        _, _, p_layers, q_layers = load_three(args.train, p_file, q_file, args.layer)
+        transformed_q[name], transformed_p[name] = q_layers, p_layers
+    refs = [LayerReference.fit(t, p, settings, layer=name) for name, t, p in zip(names, train, test)]
+    found = find(refs, names, transformed_q, transformed_p)
 
-    table = pd.concat(frames, ignore_index=True)
-    write_csv(
-        table,
-        args.out,
-        {
-            "train": args.train,
-            "test": args.test,
-            "generated": args.generated,
-            "ct_settings": settings.__dict__,
-            "copy_threshold": args.threshold,
-        },
-    )
-    rates = copy_rates(table)
+    def ids(path, n):
+        return (
+            read_embeddings(path, [names[0]]).image_ids if path.endswith((".h5", ".hdf5")) else np.arange(n).astype(str)
+        )
+
+    labels = (ids(args.generated, len(generated[0])), ids(args.train, len(train[0])), names, list(transformed_q))
+    layers = layer_table(found, *labels, args.level)
+    images = image_table(found, *labels, args.level)
+    meta = {
+        "train": args.train,
+        "test": args.test,
+        "generated": args.generated,
+        "ct_settings": settings.__dict__,
+        "transforms": list(transformed_q),
+        "level": args.level,
+    }
+    write_csv(layers, args.out, meta)
+    write_csv(images, args.images_out or str(Path(args.out).with_suffix(".images.csv")), meta)
+    rates = copy_rates(layers)
     return {
-        "written": args.out,
-        "copy_rate": rates[["layer_name", "copy_rate", "ci_low", "ci_high"]].to_dict("records"),
+        "written": [args.out, args.images_out or str(Path(args.out).with_suffix(".images.csv"))],
+        "image_level": rate_row(images["copy"]),
+        "copy_rate_by_layer": rates[["layer_name", "copy_rate", "ci_low", "ci_high"]].to_dict("records"),
     }
 
 
@@ -88,6 +92,21 @@ def cmd_embed(args) -> dict:
 
     spec = validate_entry("encoders", read_yaml(args.encoder), args.encoder)
     set_precision(args.precision)
+    if args.transform != "identity":
+        from memprint.stages.copies import embed_transformed
+        from memprint.transforms import check_name
+
+        check_name(args.transform)
+        embed_transformed(
+            spec=spec,
+            weights=args.weights,
+            imageset=args.images,
+            transform=args.transform,
+            out=args.out,
+            batch_size=args.batch_size,
+            device=args.device,
+        )
+        return {"written": args.out, "transform": args.transform}
     embed(spec, args.weights, args.images, args.out, args.batch_size, args.device, compile_blocks=args.compile)
     return {"written": args.out}
 

@@ -82,6 +82,9 @@ def build_parser() -> argparse.ArgumentParser:
     emb.add_argument("--device", default=runtime["device"])
     emb.add_argument("--compile", action="store_true", help="torch.compile the encoder's blocks first")
     emb.add_argument(
+        "--transform", default="identity", help="embed the images under a transform (hflip, rotate_15 ...) for copies"
+    )
+    emb.add_argument(
         "--precision",
         choices=PRECISIONS,
         default=runtime["precision"],
@@ -125,22 +128,34 @@ def build_parser() -> argparse.ArgumentParser:
     )
     inv.set_defaults(func=commands.cmd_invmm, outputs=["out"])
 
-    cop = sub.add_parser("copies", help="which generated samples copy which training images, per layer (CSV)")
+    cop = sub.add_parser("copies", help="which generated images copy which training images (CSV), with a stated rate")
     cop.add_argument("--train", required=True, help="T: .npy (N,D) or (L,N,D), or an embedding .h5")
-    cop.add_argument("--test", required=True, help="P, same format")
+    cop.add_argument("--test", required=True, help="P, same format (the calibration)")
     cop.add_argument("--generated", required=True, help="Q, same format")
-    cop.add_argument("--out", required=True, help="CSV: sample, layer, nearest training id, distance, score, copy")
+    cop.add_argument("--out", required=True, help="CSV per image, layer and transform: nearest training id, p-value")
+    cop.add_argument("--images-out", default=None, help="CSV with one flag per image (default: OUT with .images.csv)")
     cop.add_argument(
-        "--threshold",
-        type=float,
-        default=section_defaults("copies")["threshold"],
-        help="copy: score below this percentile of P's",
+        "--transformed",
+        action="append",
+        metavar="NAME=Q.h5,P.h5",
+        help="Q and P embedded under a transform too (memprint embed --transform NAME); repeat for more",
     )
-    cop.add_argument("--cells", type=positive, default=ct_default["cells"])
-    cop.add_argument("--min-generated-per-cell", type=positive, default=ct_default["min_generated_per_cell"])
-    cop.add_argument("--seed", type=seed, default=ct_default["seed"])
+    cop.add_argument(
+        "--level",
+        type=float,
+        default=section_defaults("copies")["level"],
+        help="family-wise false-positive rate of the image flag (and of each per-layer flag)",
+    )
+    cop.add_argument("--cells", type=positive, default=ct_default["cells"], help="C_T cells fit on T (KMeans)")
+    cop.add_argument(
+        "--min-generated-per-cell",
+        type=positive,
+        default=ct_default["min_generated_per_cell"],
+        help="C_T's per-cell threshold (the copy finder's cells are C_T's)",
+    )
+    cop.add_argument("--seed", type=seed, default=ct_default["seed"], help="KMeans seed")
     cop.add_argument("--layer", default=None, help="one layer: a name in the .h5 files, or an index into (L,N,D)")
-    cop.set_defaults(func=commands.cmd_copies, outputs=["out"])
+    cop.set_defaults(func=commands.cmd_copies, outputs=["out", "images_out"])
 
     check = sub.add_parser("check", help="check a pipeline config as Snakemake would, before any job (one line)")
     check.add_argument("--config", required=True, help="the YAML config file")

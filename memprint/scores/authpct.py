@@ -30,8 +30,9 @@ class AuthPct(LayerScore):
     def score(self, state, train, test, generated, device, layer, resampling=None):
         from memprint.cells import nearest_distances
 
-        dist, rows = nearest_distances(np.asarray(generated, np.float32), np.asarray(train, np.float32), "euclidean",
-                                       device, return_index=True)  # fmt: skip
+        dist, rows = nearest_distances(
+            np.asarray(generated, np.float32), np.asarray(train, np.float32), "euclidean", device, return_index=True
+        )
         authentic = (state["train_nearest"][rows] < dist).astype(np.float64)
         replicates = None
         if resampling:

@@ -52,20 +52,17 @@ def config_error(key: str, text: str) -> MemprintError:
 
 @dataclass
 class LayerValue:
-    """One layer's score: the value (NaN where undefined), its bootstrap replicates (None without resampling),
-    the kind's own detail (extra CSV columns), and what the copy finder reuses from a nearest-neighbour search
-    (the fitted reference and Q's cells, distances and nearest training rows), where the kind has one."""
+    """One layer's score: the value (NaN where undefined), its bootstrap replicates (None without resampling) and
+    the kind's own detail (extra CSV columns)."""
 
     value: float
     replicates: np.ndarray | None = None
     detail: dict = field(default_factory=dict)
-    reference: object | None = None
-    neighbours: tuple | None = None
 
 
 class LayerScore:
-    """One kind of layer-wise score. ``copies``: its search finds each generated sample's nearest training image
-    in a cell (the copy finder uses it); ``claims``: the paper's C_T claims apply to it; ``meaning``: what its
+    """One kind of layer-wise score. ``copies``: its reference (C_T's cells and P's distances) is what the copy
+    finder searches in; ``claims``: the paper's C_T claims apply to it; ``meaning``: what its
     sign or size says, for captions."""
 
     kinds: ClassVar[dict[str, type[LayerScore]]] = {}
@@ -95,8 +92,16 @@ class LayerScore:
         marks the layer undefined."""
         return {}, ""
 
-    def score(self, state: dict, train: np.ndarray, test: np.ndarray, generated: np.ndarray, device, layer: str,
-              resampling: Resampling | None = None) -> LayerValue:  # fmt: skip
+    def score(
+        self,
+        state: dict,
+        train: np.ndarray,
+        test: np.ndarray,
+        generated: np.ndarray,
+        device,
+        layer: str,
+        resampling: Resampling | None = None,
+    ) -> LayerValue:
         raise NotImplementedError
 
 

@@ -58,16 +58,14 @@ class CT(LayerScore):
             result = reference.score(generated, device, layer=layer)
             replicates = np.full(resampling.replicates, np.nan) if resampling else None
             return LayerValue(result.ct, replicates, _detail(result, reference, generated))
-        cells, dist, nearest = reference.generated_neighbours(generated, device, layer=layer)
+        cells, dist, _ = reference.generated_neighbours(generated, device, layer=layer)
         result = reference.score_distances(cells, dist, layer=layer)
         replicates = None
         if resampling:
             p = resampling.counts(len(reference.test_cells), "test")
             q = resampling.counts(len(generated), "generated")
             replicates = bootstrap_ct(reference, cells, dist, p, q)
-        return LayerValue(
-            result.ct, replicates, _detail(result, reference, generated), reference, (cells, dist, nearest)
-        )
+        return LayerValue(result.ct, replicates, _detail(result, reference, generated))
 
 
 def _detail(result, reference, generated) -> dict:

@@ -1,125 +1,253 @@
-"""Copy-finder stages: copy rates by layer with intervals and the most-copied pairs, and the planted-copies
-validation (exact, rotated and recoloured training images among a perfect generator's samples)."""
+"""Copy-finder stages: one generator's copies (per image, layer and transform), the figures and auditor pages
+drawn from them, the images under a transform embedded, and the planted-copies validation."""
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 
 from memprint import MemprintError
 from memprint.embedding_files import read_embeddings
-from memprint.encoders import load_encoder
 from memprint.io import read_csv, read_csv_provenance, read_imageset, write_csv
 from memprint.runtime import resolve_device
 from memprint.stages.scores import load_ct_references
 
+LEVEL_NOTE = "a conformal p-value per layer and transform against P's distances in the same C_T cell"
 
-def figure_copies(
-    copy_files: dict[str, str],
+
+def find_copies(
+    *,
+    reference: str,
+    train: str,
+    generated: str,
+    transformed: dict[str, dict[str, str]],
+    level: float,
+    layers_out: str,
+    images_out: str,
+    device: str = "auto",
+) -> pd.DataFrame:
+    """Every generated image's copies: per layer and transform (``layers_out``) and one flag per image at a
+    family-wise false-positive rate of ``level`` (``images_out``). ``transformed``: transform -> {"test": P's
+    embeddings under it, "generated": Q's} (the identity entry names P's none: the reference holds them)."""
+    from memprint.copies import image_table, layer_table
+    from memprint.copy_finder import find
+
+    train_emb, gen_emb = read_embeddings(train), read_embeddings(generated)
+    refs, settings = load_ct_references(reference, train_emb)
+    transforms = list(transformed)
+    generated_layers = {t: read_embeddings(files["generated"]).layers for t, files in transformed.items()}
+    test_layers = {
+        t: read_embeddings(files["test"]).layers if files.get("test") else None for t, files in transformed.items()
+    }
+    found = find(refs, train_emb.layer_names, generated_layers, test_layers, resolve_device(device))
+    meta = {
+        "generated_embeddings": generated,
+        "transforms": transforms,
+        "level": level,
+        "ct_settings": settings,
+        "method": f"{LEVEL_NOTE}; per image the smallest over layers and transforms, calibrated on P left one out",
+        **{k: gen_emb.attrs.get(k) for k in ("weights_source", "weights_sha256", "imageset_sha256")},
+    }
+    args = (gen_emb.image_ids, train_emb.image_ids, train_emb.layer_names, transforms, level)
+    write_csv(layer_table(found, *args), layers_out, meta)
+    images = image_table(found, *args)
+    write_csv(images, images_out, meta)
+    return images
+
+
+def copy_figures(
+    *,
+    layer_files: dict[str, str],
+    image_files: dict[str, str],
     imagesets: dict[str, str],
-    train_path: str,
+    train: str,
     encoder: str,
     rates_out: str,
+    kinds_out: str,
     png: str,
     pdf: str,
+    kinds_png: str,
+    kinds_pdf: str,
     pairs_png: str,
     pairs_pdf: str,
     shown: int = 6,
 ) -> None:
-    """Copy rate by layer (95% Wilson intervals) of every generator, written to ``rates_out`` and drawn, and the
-    ``shown`` most-copied pairs at block 1 and at the last layer."""
-    from memprint.copies import copy_rates
-    from memprint.plots import plot_copy_rates, plot_image_rows
+    """Per generator: the image-level copy rate and the per-layer rates (95% Wilson intervals, ``rates_out``),
+    the rate by layer x transform (``kinds_out``), and the most-copied pairs over all generators."""
+    from memprint.copies import copy_rates, rate_row, transform_rates
+    from memprint.plots import plot_image_rows
+    from memprint.plots_copies import plot_copy_kinds, plot_copy_rates
 
-    table = pd.concat([read_csv(path).assign(generator=g) for g, path in copy_files.items()], ignore_index=True)
-    meta = read_csv_provenance(next(iter(copy_files.values())))
-    threshold = float(meta["copy_threshold"])
-    rates = copy_rates(table)
-    write_csv(
-        rates,
-        rates_out,
-        {"copy_files": copy_files, "copy_threshold": threshold, "interval": "95% Wilson score interval"},
+    layers = pd.concat([read_csv(p).assign(generator=g) for g, p in layer_files.items()], ignore_index=True)
+    images = pd.concat([read_csv(p).assign(generator=g) for g, p in image_files.items()], ignore_index=True)
+    meta = read_csv_provenance(next(iter(layer_files.values())))
+    level = float(meta["level"])
+    per_layer = copy_rates(layers)
+    per_image = pd.DataFrame(
+        [
+            rate_row(block["copy"], generator=g, layer_name="any (image level)")
+            for g, block in images.groupby("generator", sort=False)
+        ]
     )
-    footnote = (
-        f"copy: distance to the nearest training image below the {threshold:.0%} percentile of the test "
-        f"set's in its C_T cell (C_T settings {meta.get('settings')}); weights: {meta.get('weights_source')}"
+    about = {
+        "copy_files": layer_files,
+        "level": level,
+        "interval": "95% Wilson score interval",
+        "method": meta["method"],
+    }
+    write_csv(pd.concat([per_image, per_layer], ignore_index=True), rates_out, about)
+    kinds = transform_rates(layers, level)
+    write_csv(kinds, kinds_out, about)
+    footnote = f"{meta['method']}; level {level:g}; weights: {meta.get('weights_source')}"
+    plot_copy_rates(per_layer, level, png, pdf, f"copy rate by layer, encoder {encoder}", footnote)
+    plot_copy_kinds(
+        kinds, level, kinds_png, kinds_pdf, f"which kind of copying: rate by layer and transform, {encoder}", footnote
     )
-    plot_copy_rates(rates, threshold, png, pdf, f"copy rate by layer, encoder {encoder}", footnote)
-
-    train = read_imageset(train_path)
-    train_row = {image_id: i for i, image_id in enumerate(train.image_ids)}
-    sets = {g: read_imageset(path) for g, path in imagesets.items()}
-    sample_row = {g: {image_id: i for i, image_id in enumerate(s.image_ids)} for g, s in sets.items()}
-    layers = sorted(table["layer"].unique())
-    rows = {}
-    for layer in dict.fromkeys((1 if 1 in layers else layers[0], layers[-1])):
-        pairs = []
-        for pick in table[table["layer"] == layer].nsmallest(shown, ["score", "distance"]).itertuples():
-            pairs += [
-                (sets[pick.generator].images[sample_row[pick.generator][pick.sample_id]], pick.generator),
-                (train.images[train_row[pick.nearest_train_id]], f"T, d={pick.distance:.3g}"),
-            ]
-        rows[f"layer {layer}"] = pairs
+    picks = images.nsmallest(shown, ["image_p", "closeness"])
+    sets, train_set = {g: read_imageset(p) for g, p in imagesets.items()}, read_imageset(train)
+    pairs = []
+    for pick in picks.itertuples():
+        pairs += [
+            (_image(sets[pick.generator], pick.sample_id), f"{pick.generator}\n{pick.transform}, {pick.layer_name}"),
+            (_image(train_set, pick.nearest_train_id), f"T, p={pick.image_p:.2g}"),
+        ]
     plot_image_rows(
-        rows, pairs_png, pairs_pdf, f"most-copied pairs (generated | nearest training image), {encoder}", footnote
+        {"most copied": pairs}, pairs_png, pairs_pdf, f"most-copied pairs (generated | training), {encoder}", footnote
     )
+
+
+def _image(imageset, image_id: str) -> np.ndarray:
+    return imageset.images[list(imageset.image_ids).index(image_id)]
+
+
+def auditor_page(
+    *,
+    images_file: str,
+    imageset: str,
+    train: str,
+    generator: str,
+    level: float,
+    csv_out: str,
+    png: str,
+    pdf: str,
+    shown: int = 12,
+) -> pd.DataFrame:
+    """The flagged images of one generator ranked by p-value, each beside itself under the matching transform and
+    the training image it matched, with the layers that flag it: a CSV of every flagged image and a page of the
+    first ``shown``."""
+    from memprint.plots_copies import plot_auditor_page
+    from memprint.transforms import apply
+
+    table = read_csv(images_file)
+    flagged = table[table["copy"]].sort_values(["image_p", "closeness"])
+    meta = read_csv_provenance(images_file)
+    write_csv(flagged, csv_out, {**meta, "generator": generator, "images": len(table)})
+    generated, train_set = read_imageset(imageset), read_imageset(train)
+    pictures = {}
+    for pick in flagged.head(shown).itertuples():
+        image = _image(generated, pick.sample_id)
+        pictures[pick.sample_id] = (
+            image,
+            apply(pick.transform, image[None])[0],
+            _image(train_set, pick.nearest_train_id),
+        )
+    title = f"{generator}: {len(flagged)} of {len(table)} images flagged as copies (family-wise level {level:g})"
+    plot_auditor_page(
+        flagged.head(shown), pictures, png, pdf, title, f"{meta['method']}; weights: {meta.get('weights_source')}"
+    )
+    return flagged
+
+
+def embed_transformed(
+    *,
+    spec: dict,
+    weights: str | None,
+    imageset: str,
+    transform: str,
+    out: str,
+    batch_size: int = 256,
+    device: str = "auto",
+) -> None:
+    """Every layer's embedding of an image set under ``transform`` (the copy finder's matching), via a transformed
+    copy of the image set."""
+    import tempfile
+    from pathlib import Path
+
+    from memprint.io import ImageSet, write_imageset
+    from memprint.stages.encoders import embed
+    from memprint.transforms import apply
+
+    source = read_imageset(imageset)
+    attrs = {**source.attrs, "transform": transform, "transformed_from": imageset}
+    with tempfile.TemporaryDirectory() as scratch:
+        path = str(Path(scratch) / "transformed.h5")
+        write_imageset(path, ImageSet(apply(transform, source.images), source.labels, source.image_ids, attrs))
+        embed(spec, weights, path, out, batch_size=batch_size, device=device, progress=False)
 
 
 def copies_validation(
+    *,
     reference: str,
-    train_emb: str,
-    fresh_emb: str,
-    train_images: str,
+    train: str,
+    test: str,
+    fresh: str,
+    images: dict[str, str],
+    transformed_test: dict[str, str],
     encoder_spec: dict,
     encoder_weights: str | None,
     settings: dict,
-    threshold: float,
-    replicates: int,
+    level: float,
     out: str,
     png: str,
     pdf: str,
     device: str = "auto",
     batch_size: int = 64,
 ) -> pd.DataFrame:
-    """Planted exact, rotated and recoloured copies among a perfect generator's samples (``fresh_emb``):
-    the copy finder's AUC and copy rate, and C_T of the mix, by layer (``memprint.copies_validation``)."""
-    from memprint.copies_validation import planted_copies_table
-    from memprint.plots import plot_copies_validation
+    """Planted copies edited six ways among a perfect generator's samples, and that generator's samples alone:
+    memprint's AUC and flagged share beside the pixel-L2 and DCR baselines (``memprint.copies_validation``).
+    ``images``: the train, test and fresh image sets; ``transformed_test``: transform -> P's embeddings under it."""
+    from memprint.copies_validation import embed_layers, validation_table
+    from memprint.encoders import load_encoder
+    from memprint.plots_copies import plot_copies_validation
 
-    train, fresh, images = read_embeddings(train_emb), read_embeddings(fresh_emb), read_imageset(train_images)
-    if list(images.image_ids) != list(train.image_ids):
-        raise MemprintError(f"{train_images} and {train_emb} hold different images; re-embed the training set")
-    refs, ct_settings = load_ct_references(reference, train)
+    train_emb = read_embeddings(train)
+    sets = {name: read_imageset(path) for name, path in images.items()}
+    if list(sets["train"].image_ids) != list(train_emb.image_ids):
+        raise MemprintError(f"{images['train']} and {train} hold different images; re-embed the training set")
+    refs, ct_settings = load_ct_references(reference, train_emb)
     dev = resolve_device(device)
     encoder = load_encoder(encoder_spec, encoder_weights, dev)
-    table = planted_copies_table(
+    test_embedded = {t: (read_embeddings(path).layers if path else None) for t, path in transformed_test.items()}
+    table = validation_table(
         refs,
-        train.layer_names,
-        train.layers,
-        fresh.layers,
-        images.images,
-        encoder,
+        train_emb.layer_names,
+        train_emb.layers,
+        test_embedded,
+        sets["fresh"].images,
+        sets["train"].images,
+        sets["test"].images,
+        lambda x: embed_layers(encoder, x, batch_size, dev),
+        list(transformed_test),
+        level,
         settings,
-        threshold,
-        replicates,
         dev,
-        batch_size,
     )
     meta = {
-        "fresh_embeddings": fresh_emb,
+        "fresh": fresh,
         "settings": settings,
-        "copy_threshold": threshold,
+        "level": level,
         "ct_settings": ct_settings,
-        "weights_source": train.attrs.get("weights_source"),
-        "intervals": f"copy rate: 95% Wilson; C_T: 95% bootstrap ({replicates} replicates)",
+        "matching": list(transformed_test),
+        "weights_source": train_emb.attrs.get("weights_source"),
+        "interval": "95% Wilson",
     }
     write_csv(table, out, meta)
     plot_copies_validation(
         table,
-        threshold,
+        level,
         png,
         pdf,
-        f"{settings['fraction']:.0%} planted copies among held-out images "
-        f"(rotated {settings['rotate']} deg, hue {settings['hue']} deg)",
-        f"weights: {meta['weights_source']}; C_T settings {ct_settings}",
+        f"planted copies ({settings['fraction']:.0%} per kind) among held-out images",
+        f"matching under {', '.join(transformed_test)}; weights: {meta['weights_source']}",
     )
     return table

@@ -1,6 +1,5 @@
 """Score stages: every configured score's reference (what depends on T and P only, per layer, shared by every
-generator) and one generator's score-layer curves with 95% bootstrap intervals, plus the copy finder's
-per-sample table from the first score whose search finds nearest training images (C_T's)."""
+generator) and one generator's score-layer curves with 95% bootstrap intervals."""
 
 from __future__ import annotations
 
@@ -102,26 +101,21 @@ def score_curve(
     generator: str,
     scores: dict[str, dict],
     intervals: dict,
-    copies: str | None = None,
-    copy_threshold: float = 0.01,
     device: str = "auto",
 ) -> None:
     """One generated set's curve under every score (``curves[name]``: one CSV row per layer with the value and its
-    95% bootstrap interval; ``replicates[name]``: the replicate curves the claims use), and the copy finder's
-    per-sample table (``copies``) from the first score whose search finds nearest training images."""
+    95% bootstrap interval; ``replicates[name]``: the replicate curves the claims use)."""
     import h5py
 
-    from memprint.copies import copies_frame
     from memprint.ct_interval import percentile_interval
 
     train_emb, test_emb, gen_emb = read_embeddings(train), read_embeddings(test), read_embeddings(generated)
     dev = resolve_device(device)
     resampling = Resampling(intervals["replicates"], intervals["seed"], generator)
-    copies_written = False
     for name, spec in scores.items():
         kind = score(name, spec)
         states, _ = load_reference(references[name], train_emb)
-        rows, curves_b, found = [], [], []
+        rows, curves_b = [], []
         for index, (layer, state, t, p, q) in enumerate(
             zip(train_emb.layer_names, states, train_emb.layers, test_emb.layers, gen_emb.layers)
         ):
@@ -131,7 +125,6 @@ def score_curve(
             rows.append({"layer": index, "layer_name": layer, "value": result.value, "low": low, "high": high})
             rows[-1] |= result.detail
             curves_b.append(result.replicates)
-            found.append(result)
         about = {
             "generator": generator,
             "score": name,
@@ -147,24 +140,3 @@ def score_curve(
             f.create_dataset("value", data=np.stack(curves_b, axis=1), fletcher32=True)
             f.attrs.update(h5_attrs(provenance(layer_names=train_emb.layer_names, **about)))
         write_csv(pd.DataFrame(rows), curves[name], about)
-        if copies and kind.copies and not copies_written:
-            frames = [
-                copies_frame(
-                    r.reference, r.neighbours, train_emb.image_ids, gen_emb.image_ids, i, layer, copy_threshold
-                )
-                for i, (layer, r) in enumerate(zip(train_emb.layer_names, found))
-                if r.neighbours is not None
-            ]
-            score_note = "mid-rank percentile of the nearest-training distance among the test set's in the same cell"
-            write_csv(
-                pd.concat(frames, ignore_index=True),
-                copies,
-                {
-                    **about,
-                    "copy_threshold": copy_threshold,
-                    "copy_score": f"{score_note} (uniform for held-out images)",
-                },
-            )
-            copies_written = True
-    if copies and not copies_written:
-        raise MemprintError("no configured score finds nearest training images (kind ct); add one for the copy finder")

@@ -1,0 +1,68 @@
+"""The copy finder's search: every generated image and every test image, under every transform, at every layer,
+against the training images of its C_T cell (``memprint.copies`` turns the distances into p-values and flags).
+
+Only the generated set Q and the test set P pay for the transforms (they are embedded once per transform); T
+and its cells are the C_T reference's, embedded and fitted once.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from memprint.copies import leave_one_out_scaled, pvalues, scaled, smallest
+
+
+@dataclass
+class Found:
+    """(N, layers, transforms) p-values, nearest training rows, distances and scaled distances of Q; P's smallest
+    leave-one-out scaled distance over everything (``null``, (|P|,)) and per layer (``layer_null``, (|P|,
+    layers))."""
+
+    p: np.ndarray
+    rows: np.ndarray
+    dist: np.ndarray
+    scaled: np.ndarray
+    null: np.ndarray
+    layer_null: np.ndarray
+
+
+def _test_under(ref, test_layer: np.ndarray | None, device, layer: str):
+    """P's cells and nearest-training distances under one transform (identity: the reference's own)."""
+    if test_layer is None:
+        return ref.test_cells, ref.test_dist
+    cells, dist, _ = ref.generated_neighbours(test_layer, device, layer=layer)
+    return cells, dist
+
+
+def find(
+    refs: list,
+    layer_names: list[str],
+    generated: dict[str, list[np.ndarray]],
+    test: dict[str, list[np.ndarray] | None],
+    device=None,
+    seed: int = 0,
+) -> Found:
+    """``generated`` and ``test``: transform -> per-layer embeddings of Q and P under it (P's identity entry may
+    be None: the reference holds it); ``seed``: the p-values' tie-breaking draws (one stream per layer, transform
+    and set, so a p-value does not depend on what else is searched)."""
+    transforms = list(generated)
+    n, n_test, layers = len(generated[transforms[0]][0]), len(refs[0].test_cells), len(refs)
+    p = np.full((n, layers, len(transforms)), np.nan)
+    rows = np.zeros((n, layers, len(transforms)), np.int64)
+    dist = np.full((n, layers, len(transforms)), np.nan)
+    closeness = np.full((n, layers, len(transforms)), np.nan)
+    loo = np.full((n_test, layers, len(transforms)), np.nan)
+    for k, (name, ref) in enumerate(zip(layer_names, refs)):
+        if ref.undefined:
+            continue
+        for t, transform in enumerate(transforms):
+            test_cells, test_dist = _test_under(ref, (test.get(transform) or [None] * layers)[k], device, name)
+            cells, dist[:, k, t], rows[:, k, t] = ref.generated_neighbours(generated[transform][k], device, layer=name)
+            draws = np.random.default_rng([seed, k, t, 0]).random(n)
+            p[:, k, t] = pvalues(test_cells, test_dist, cells, dist[:, k, t], draws)
+            closeness[:, k, t] = scaled(test_cells, test_dist, cells, dist[:, k, t])
+            loo[:, k, t] = leave_one_out_scaled(test_cells, test_dist)
+    layer_null = np.stack([smallest(loo[:, k]) for k in range(layers)], axis=1)
+    return Found(p, rows, dist, closeness, smallest(loo), layer_null)

@@ -1,0 +1,103 @@
+"""Image transforms by name, pure functions on uint8 NHWC arrays: the copy finder matches each generated image
+(and each test image, so the calibration stays exact) under the configured ones, and the copy finder's
+validation plants training images edited by them.
+
+Names carry their parameter: ``identity``, ``hflip``, ``rotate_15`` (degrees, counter-clockwise; the corners
+are cropped away, not filled, so a rotation does not add black corners), ``crop_0.8`` (the centre 80%, resized
+back), ``jitter_0.3`` (brightness, contrast and saturation scaled by 1 + 0.3 and hue turned by 0.3 x 60
+degrees), ``jpeg_30`` (JPEG quality 30), ``grey`` (luminance in every channel).
+"""
+
+from __future__ import annotations
+
+import io
+import math
+import re
+
+import numpy as np
+
+from memprint import MemprintError
+
+NAME = re.compile(r"^(identity|hflip|grey|rotate_-?\d+(\.\d+)?|crop_0?\.\d+|jitter_0?\.\d+|jpeg_\d{1,3})$")
+
+
+def check_name(name: str) -> str:
+    if not NAME.match(name):
+        raise MemprintError(
+            f"transform {name!r} is unknown; use identity, hflip, grey, rotate_<degrees>, crop_<fraction>, "
+            "jitter_<strength> or jpeg_<quality>"
+        )
+    return name
+
+
+def _resize(images: np.ndarray, size: tuple[int, int]) -> np.ndarray:
+    import torch
+    import torch.nn.functional as F
+
+    x = torch.from_numpy(np.ascontiguousarray(images)).permute(0, 3, 1, 2).float()
+    x = F.interpolate(x, size=size, mode="bilinear", antialias=True, align_corners=False)
+    return x.round().clamp(0, 255).to(torch.uint8).permute(0, 2, 3, 1).contiguous().numpy()
+
+
+def _centre_crop(images: np.ndarray, fraction: float) -> np.ndarray:
+    height, width = images.shape[1:3]
+    h, w = max(1, round(height * fraction)), max(1, round(width * fraction))
+    top, left = (height - h) // 2, (width - w) // 2
+    return _resize(images[:, top : top + h, left : left + w], (height, width))
+
+
+def _rotate(images: np.ndarray, degrees: float) -> np.ndarray:
+    """Rotate, then crop the largest centred square free of the corners and resize it back."""
+    from memprint.augment import rotate
+
+    turned = rotate(images, degrees)
+    angle = math.radians(abs(degrees) % 90)
+    return _centre_crop(turned, 1.0 / (math.cos(angle) + math.sin(angle)))
+
+
+def _jitter(images: np.ndarray, strength: float) -> np.ndarray:
+    from memprint.augment import recolour
+
+    x = images.astype(np.float32)
+    mean = x.mean(axis=(1, 2, 3), keepdims=True)
+    x = (x - mean) * (1 + strength) + mean * (1 + strength)  # contrast, then brightness
+    if images.shape[-1] == 3:
+        grey = x.mean(axis=-1, keepdims=True)
+        x = grey + (x - grey) * (1 + strength)  # saturation
+    out = np.clip(np.rint(x), 0, 255).astype(np.uint8)
+    return recolour(out, 60 * strength)
+
+
+def _jpeg(images: np.ndarray, quality: int) -> np.ndarray:
+    from PIL import Image
+
+    out = []
+    for image in images:
+        buffer = io.BytesIO()
+        Image.fromarray(image.squeeze(-1) if image.shape[-1] == 1 else image).save(buffer, "JPEG", quality=quality)
+        decoded = np.asarray(Image.open(io.BytesIO(buffer.getvalue())))
+        out.append(decoded[..., None] if decoded.ndim == 2 else decoded)
+    return np.stack(out)
+
+
+def apply(name: str, images: np.ndarray) -> np.ndarray:
+    """``images`` under transform ``name``."""
+    kind, _, value = check_name(name).partition("_")
+    if kind == "identity":
+        return images
+    if kind == "hflip":
+        return np.ascontiguousarray(images[:, :, ::-1])
+    if kind == "grey":
+        grey = (
+            np.rint(images.astype(np.float32) @ np.array([0.299, 0.587, 0.114], np.float32))
+            if images.shape[-1] == 3
+            else images[..., 0]
+        )
+        return np.repeat(np.clip(grey, 0, 255).astype(np.uint8)[..., None], images.shape[-1], axis=-1)
+    if kind == "rotate":
+        return _rotate(images, float(value))
+    if kind == "crop":
+        return _centre_crop(images, float(value))
+    if kind == "jitter":
+        return _jitter(images, float(value))
+    return _jpeg(images, int(value))

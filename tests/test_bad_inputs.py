@@ -327,9 +327,14 @@ CLI_CASES = [
         r"P.h5 and .*T.h5 come from different encoders",
     ),
     (
-        "copies threshold above 1",
-        lambda t: ["copies", *_ct(t)[1:], "--out", str(t / "o.csv"), "--threshold", "1.5"],
-        r"--threshold 1.5: a copy score percentile must be in \(0, 1\)",
+        "copies level above 1",
+        lambda t: ["copies", *_ct(t)[1:], "--out", str(t / "o.csv"), "--level", "1.5"],
+        r"--level 1.5: a false-positive rate must be in \(0, 1\)",
+    ),
+    (
+        "copies transformed without its test set",
+        lambda t: ["copies", *_ct(t)[1:], "--out", str(t / "o.csv"), "--transformed", "hflip=Q.h5"],
+        r"--transformed 'hflip=Q.h5': give NAME=GENERATED.h5,TEST.h5",
     ),
     # memprint data and sample: config read by the shared loader
     (

@@ -31,8 +31,12 @@ AFTER_EDITING_KDE_01 = {
     "results/fingerprint/bai_code/vit_tiny/curves/kde_0.1.csv",
     "results/claims/vit_tiny.csv",
     "results/claims/vit_tiny.md",
+    "results/embeddings/vit_tiny/transformed/hflip/kde_0.1.h5",
     "results/copies/vit_tiny/kde_0.1.csv",
+    "results/copies/vit_tiny/kde_0.1.images.csv",
+    "results/copies/vit_tiny/kde_0.1.flagged.csv",
     "results/copies/vit_tiny/rates.csv",
+    "results/copies/vit_tiny/kinds.csv",
 } | {
     f"results/figures/{fig}.{ext}"
     for fig in (
@@ -43,7 +47,9 @@ AFTER_EDITING_KDE_01 = {
         "fingerprint_confusion",
         "fingerprint_open_set",
         "vit_tiny/copy_rates",
+        "vit_tiny/copy_kinds",
         "vit_tiny/copied_pairs",
+        "vit_tiny/copies/kde_0.1",
     )
     for ext in ("png", "pdf")
 }
@@ -119,6 +125,17 @@ def test_claims_table_gives_every_claim_a_computed_verdict_under_both_settings(f
     curve = pd.read_csv(workdir / "results/scores/ct/vit_tiny/kde_0.1.csv", comment="#")
     assert ((curve["low"] <= curve["value"]) & (curve["value"] <= curve["high"])).all()
     assert "| **confirmed** |" in (workdir / "results/claims/vit_tiny.md").read_text()
+
+
+def test_copy_finder_flags_the_copier_with_its_sources_and_lists_them_for_the_auditor(finished_run):
+    workdir, _ = finished_run
+    images = pd.read_csv(workdir / "results/copies/vit_tiny/copier.images.csv", comment="#")
+    assert images["copy"].mean() > 0.95 and (images.loc[images["copy"], "distance"] < 1e-3).mean() > 0.9
+    flagged = pd.read_csv(workdir / "results/copies/vit_tiny/copier.flagged.csv", comment="#")
+    assert len(flagged) == images["copy"].sum() and flagged["image_p"].is_monotonic_increasing
+    rates = pd.read_csv(workdir / "results/copies/vit_tiny/rates.csv", comment="#")
+    image_level = rates[rates["layer_name"] == "any (image level)"].set_index("generator")
+    assert image_level.loc["copier", "ci_low"] > 0.9 > image_level.loc["kde_0.4", "ci_high"]
 
 
 def test_kde_bandwidth_sweep_reproduces_meehan_at_last_layer(finished_run):
@@ -217,13 +234,15 @@ def test_html_report_gathers_figures_with_captions(finished_run):
         (
             "cifar10_cpu",
             {
-                "train_zoo_model": 2,
-                "sample_shard": 4,
-                "sample_generator": 17,
+                "train_zoo_model": 1,
+                "sample_shard": 2,
+                "sample_generator": 15,
                 "fetch_published_samples": 9,
-                "embed": 19,
-                "score_curve": 17,
-                "fingerprint_curve": 14,
+                "embed": 17,
+                "embed_transformed": 16,
+                "score_curve": 15,
+                "find_copies": 15,
+                "fingerprint_curve": 12,
                 "train_segmenter": 1,
                 "claims": 1,
                 "publish_results": 1,

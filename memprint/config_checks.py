@@ -105,7 +105,9 @@ def _check_fid_and_fingerprint(config: dict) -> None:
         fid["inception"] = str(Path(package.submodule_search_locations[0]) / "default_1.pt")
     if fid["inception"]:
         _require(fid["inception"], "fid.inception")
-    fingerprint = config["fingerprint"]
+    fingerprint = config.get("fingerprint")
+    if not fingerprint:
+        return
     features = fingerprint["statistics_features"]
     if features == "inception" and not fid["inception"]:
         raise _error(
@@ -180,7 +182,7 @@ def _check_sizes(config: dict) -> None:
     from memprint.scores import Sizes, score
 
     train, test = data_sizes(config)
-    fingerprint = config["fingerprint"]
+    fingerprint = config.get("fingerprint")
     sizes = Sizes(
         train,
         test,
@@ -193,16 +195,19 @@ def _check_sizes(config: dict) -> None:
 
 def baselines(config: dict) -> list[str]:
     """claims.baseline as a list (it may name one generator, several, or none)."""
-    baseline = config["claims"]["baseline"]
+    baseline = (config.get("claims") or {}).get("baseline")
     return [] if baseline is None else [baseline] if isinstance(baseline, str) else list(baseline)
 
 
 def fingerprint_plan(config: dict) -> tuple[list[str], dict[str, str]]:
     """The generators the fingerprint protocol uses, and those it leaves out with the reason: a set smaller than
-    the target plus the largest reference set cannot be split (published sample grids often are)."""
+    the target plus the largest reference set cannot be split (published sample grids often are). Without a
+    fingerprint section, none."""
     from memprint.generators import generator
 
-    fingerprint = config["fingerprint"]
+    fingerprint = config.get("fingerprint")
+    if not fingerprint:
+        return [], {}
     target, largest = fingerprint["target_size"], max(fingerprint["reference_sizes"])
     used, left_out = [], {}
     for name, spec in config["generators"].items():

@@ -24,12 +24,14 @@ def fill_block(markdown: str | Path, name: str, text: str) -> None:
     path.write_text(head + start + "\n" + text.rstrip("\n") + "\n" + end + rest.split(end, 1)[1])
 
 
-def ct_table(curve_files: dict[str, str], intervals: bool = True) -> str:
+def ct_table(curve_files: dict[str, str], intervals: bool = True, layers: list[int] | None = None) -> str:
     """Generators x layers of C_T (with [low, high] when the curves carry intervals), in Markdown;
-    ``curve_files``: generator -> its curve file."""
+    ``curve_files``: generator -> its curve file; ``layers``: the layers shown (all by default)."""
     from memprint.io import read_csv
 
     curves = {name: read_csv(path) for name, path in curve_files.items()}
+    if layers is not None:
+        curves = {name: curve[curve["layer"].isin(layers)] for name, curve in curves.items()}
     layers = next(iter(curves.values()))["layer"].tolist()
     lines = ["| generator | " + " | ".join(str(layer) for layer in layers) + " |", "|---" * (len(layers) + 1) + "|"]
     for name, curve in curves.items():
@@ -93,16 +95,24 @@ def copy_rates_table(path: str) -> str:
 
 
 def main(argv: list[str]) -> None:
-    markdown, name, *files = argv
-    if all(f.endswith(".csv") for f in files):
+    import argparse
+
+    parser = argparse.ArgumentParser(prog="python -m memprint.docs", description=__doc__.split("\n\n")[0])
+    parser.add_argument("markdown", help="the Markdown file holding the block")
+    parser.add_argument("name", help="the block's name")
+    parser.add_argument("files", nargs="+", help="score curve CSVs (a table) or text files (pasted)")
+    parser.add_argument("--layers", default=None, help="score curves only: the layers shown, e.g. 0,1,6,12")
+    args = parser.parse_args(argv)
+    if all(f.endswith(".csv") for f in args.files):
         from memprint.io import read_csv_provenance
 
-        named = {read_csv_provenance(f).get("generator"): f for f in files}
+        named = {read_csv_provenance(f).get("generator"): f for f in args.files}
         if None in named:
             raise MemprintError(f"{named[None]}: not a C_T curve file of the pipeline (no generator in its provenance)")
-        fill_block(markdown, name, ct_table(named))
+        layers = [int(layer) for layer in args.layers.split(",")] if args.layers else None
+        fill_block(args.markdown, args.name, ct_table(named, layers=layers))
     else:
-        fill_block(markdown, name, "\n".join(Path(f).read_text().rstrip("\n") + "\n" for f in files))
+        fill_block(args.markdown, args.name, "\n".join(Path(f).read_text().rstrip("\n") + "\n" for f in args.files))
 
 
 if __name__ == "__main__":

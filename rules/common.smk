@@ -41,7 +41,7 @@ MAIN_SCORE = next(name for name, kind in SCORE_KINDS.items() if kind.copies)  # 
 CLAIM_SCORES = [name for name, kind in SCORE_KINDS.items() if kind.claims]
 ARCHITECTURES = {g: k.architecture for g, k in KINDS.items()}
 RUNS = {g: k.run for g, k in KINDS.items()}
-CLASSIFIERS = list(config["fingerprint"]["classifiers"])
+CLASSIFIERS = list(config["fingerprint"]["classifiers"]) if "fingerprint" in config else []
 FINGERPRINTED = fingerprinting(config)
 FINGERPRINT_GENERATORS, FINGERPRINT_LEFT_OUT = fingerprint_plan(config)  # too few samples: left out, said why
 INVMM = config.get("invmm")
@@ -49,9 +49,11 @@ INVMM_GENERATORS = INVMM["generators"] if INVMM else []
 COPIES_VALIDATION = config["copies"].get("validation")
 COPY_TRANSFORMS = config["copies"]["transforms"]  # identity first; each other one embeds Q and P once more
 EXTRA_TRANSFORMS = [t for t in COPY_TRANSFORMS if t != "identity"]
-CLAIMS = config["claims"]
-PUBLISH = CLAIMS["publish"]
+CLAIMS = config.get("claims")  # optional: the claims table only when configured
+PUBLISH = CLAIMS["publish"] if CLAIMS is not None else None
 FIGURE_FORMATS = ["png", "pdf"]
+FIGURES = ["scores", "ct_curves", "copy_rates", "copy_kinds", "copied_pairs"]
+FIGURES += ["curve_similarity"] if len(GENERATORS) > 1 else []  # one curve has nothing to be compared with
 PRECISION = config["runtime"]["precision"]  # changes numbers: a param of every rule that runs a network
 CONDA_ENV = "../envs/memprint.yaml"
 
@@ -222,7 +224,7 @@ def published_files():
     files = {}
     for e in ENCODERS:
         files |= {f"claims_{e}.md": f"results/claims/{e}.md", f"claims_{e}.csv": f"results/claims/{e}.csv"}
-        for figure in ("scores", "ct_curves", "curve_similarity", "copy_rates", "copy_kinds", "copied_pairs"):
+        for figure in FIGURES:
             files[f"{figure}_{e}.png"] = f"results/figures/{e}/{figure}.png"
         files[f"copy_rates_{e}.csv"] = f"results/copies/{e}/rates.csv"
         files[f"copy_kinds_{e}.csv"] = f"results/copies/{e}/kinds.csv"

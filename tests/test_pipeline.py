@@ -157,6 +157,18 @@ def test_nothing_to_do_after_a_run_and_an_edit_reruns_only_downstream(finished_r
     assert job_outputs(dry.stdout) == AFTER_EDITING_KDE_01
 
 
+def test_without_fingerprint_and_claims_sections_only_scores_copies_and_figures_are_planned(tmp_path):
+    cfg = yaml.safe_load(TINY.read_text())
+    del cfg["fingerprint"], cfg["claims"]
+    config = tmp_path / "lean.yaml"
+    config.write_text(yaml.safe_dump(cfg))
+    result = snakemake(tmp_path, config, "-n", "--quiet", "rules")
+    assert result.returncode == 0, result.stderr[-3000:]
+    rules = set(re.findall(r"^(\w+)\s+\d+$", result.stdout, re.MULTILINE)) - {"total"}
+    assert not {r for r in rules if r.startswith("fingerprint") or r == "claims"}, rules
+    assert {"score_curve", "find_copies", "figure_ct_curves", "figure_copies", "auditor_page"} <= rules
+
+
 @pytest.mark.parametrize(
     "edit, message",
     [

@@ -11,6 +11,42 @@ from memprint.embedding_inputs import load_three
 from memprint.runtime import set_precision
 
 
+def cmd_audit(args) -> None:
+    """Write the audit's config, check it, run the workflow and its report, and print the summary."""
+    import json
+    import subprocess
+
+    import yaml
+
+    from memprint.audit import audit_config, summary, workflow_command
+    from memprint.config import validate
+    from memprint.io import atomic_path
+
+    out = Path(args.out)
+    config_file = out / "config.yaml"
+    if out.exists() and any(out.iterdir()) and not config_file.is_file():
+        raise MemprintError(f"--out {out}: a folder holding other files; give a new folder or a previous audit's")
+    config = audit_config(args)
+    validate(yaml.safe_load(yaml.safe_dump(config)))  # every config error before any job, in one line
+    out.mkdir(parents=True, exist_ok=True)
+    with atomic_path(config_file) as tmp:
+        Path(tmp).write_text("# written by memprint audit; rerun: the command in summary.md\n" + yaml.safe_dump(config))
+    command = workflow_command(config_file, out, args.cores, args.profile)
+    print("+ " + " ".join(command), flush=True)
+    for step in (command, [*command, "--report", str(out / "report.html")]):
+        if subprocess.run(step).returncode != 0:
+            raise MemprintError(
+                f"the workflow stopped (its log is above and in {out}/logs); fix it and rerun the audit"
+            )
+    result, text = summary(out, validate(config))
+    text += f"\nReport: {out / 'report.html'}\nRerun or change: {' '.join(command)}\n"
+    with atomic_path(out / "summary.md") as tmp:
+        Path(tmp).write_text(text)
+    with atomic_path(out / "summary.json") as tmp:
+        Path(tmp).write_text(json.dumps(result, indent=2, default=str))
+    print(text)
+
+
 def cmd_ct(args) -> dict:
     from memprint.ct import CTSettings, LayerReference
 

@@ -39,7 +39,8 @@ def main(argv: list[str] | None = None) -> int:
     except OSError as err:  # a write the checks could not foresee (the disk filled up meanwhile)
         print(f"memprint: error: {write_failed(err.filename or '?', err)}", file=sys.stderr)
         return 2
-    print(json.dumps(_json_safe(result), indent=2, default=str))
+    if result is not None:  # audit prints its own summary
+        print(json.dumps(_json_safe(result), indent=2, default=str))
     return 0
 
 

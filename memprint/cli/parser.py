@@ -157,6 +157,48 @@ def build_parser() -> argparse.ArgumentParser:
     cop.add_argument("--layer", default=None, help="one layer: a name in the .h5 files, or an index into (L,N,D)")
     cop.set_defaults(func=commands.cmd_copies, outputs=["out", "images_out"])
 
+    aud = sub.add_parser(
+        "audit",
+        help="folders of images in, a finished run out: C_T per layer, copies, HTML report and a summary",
+        description="Writes OUT/config.yaml (T and P from folders, each generated set as kind samples, one encoder, "
+        "C_T and the copy finder), runs the memprint workflow in OUT (rerunning only what changed), builds "
+        "OUT/report.html and prints a summary (also OUT/summary.md, OUT/summary.json). Example: memprint audit "
+        "--train train/ --test test/ --generated ddpm=samples/ --encoder facebook/dinov2-small --input-size 112 "
+        "--out audit/",
+    )
+    aud.add_argument("--train", required=True, help="folder of training images T (recursive; sub-folders = classes)")
+    aud.add_argument("--test", required=True, help="folder of test images P, never trained on (the calibration)")
+    aud.add_argument(
+        "--generated",
+        required=True,
+        action="append",
+        metavar="[NAME=]PATH",
+        help="generated images: a folder, an .npz (x or arr_0, e.g. ADM's) or an image-set .h5; repeat for more",
+    )
+    aud.add_argument(
+        "--encoder",
+        required=True,
+        help="Hugging Face hub id (facebook/dinov2-small), local model folder, or a YAML file with one encoder entry",
+    )
+    aud.add_argument("--input-size", type=positive, default=None, help="resize images to this size for the encoder")
+    aud.add_argument("--out", required=True, help="folder of the run (created; a previous audit's folder is reused)")
+    aud.add_argument("--cores", type=positive, default=2, help="cores Snakemake may use")
+    aud.add_argument("--profile", default=None, help="a Snakemake profile, e.g. profiles/slurm for a SLURM cluster")
+    aud.add_argument("--cells", type=positive, default=ct_default["cells"], help="C_T cells fit on T (KMeans)")
+    aud.add_argument(
+        "--level",
+        type=float,
+        default=section_defaults("copies")["level"],
+        help="family-wise false-positive rate of the copy flag per image",
+    )
+    aud.add_argument(
+        "--transforms",
+        default=",".join(section_defaults("copies")["transforms"]),
+        help="transforms the copy finder matches under, comma-separated (identity,hflip,rotate_15,crop_0.8,...)",
+    )
+    aud.add_argument("--seed", type=seed, default=0, help="seed of every random choice (KMeans, bootstrap)")
+    aud.set_defaults(func=commands.cmd_audit)
+
     check = sub.add_parser("check", help="check a pipeline config as Snakemake would, before any job (one line)")
     check.add_argument("--config", required=True, help="the YAML config file")
     check.set_defaults(func=commands.cmd_check)

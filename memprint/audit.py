@@ -1,0 +1,140 @@
+"""``memprint audit``: folders of images in, a finished run out. The audit writes a pipeline config into its output
+folder (so the run can be repeated and edited), runs the same Snakemake workflow in it (same DAG, cache and
+reruns of changed stages), builds the HTML report and summarizes, per generated set, the C_T-layer curve with its
+intervals and the copy finder's rate and top flagged images.
+
+Only the main results are configured: C_T (Meehan et al.'s setting), the copy finder and their figures. The
+optional parts (fingerprinting, the claims table, pathological sets, InvMM) need a config of their own.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from memprint import MemprintError
+
+SNAKEFILE = Path(__file__).resolve().parents[1] / "Snakefile"
+NAME = re.compile(r"[^A-Za-z0-9_.-]+")
+
+
+def generated_sets(items: list[str]) -> dict[str, str]:
+    """``NAME=PATH`` or ``PATH`` (named after its file or folder) -> {name: absolute path}."""
+    sets = {}
+    for item in items:
+        name, _, path = item.rpartition("=") if "=" in item else ("", "", item)
+        name = name or NAME.sub("_", Path(path.rstrip("/")).stem) or "generated"
+        if not Path(path).exists():
+            raise MemprintError(f"--generated {item}: {path} not found; give a folder, an .npz or an image-set .h5")
+        if name in sets:
+            raise MemprintError(f"--generated {item}: the name {name!r} is taken; write NAME=PATH to name it")
+        sets[name] = str(Path(path).resolve())
+    return sets
+
+
+def encoder_entry(encoder: str, input_size: int | None) -> tuple[str, dict]:
+    """An encoder as a Hugging Face hub id, a local model folder (Hugging Face layout), or a YAML file holding one
+    encoder entry (any kind memprint knows) -> (its name, its config entry)."""
+    from memprint.io import read_yaml
+
+    path = Path(encoder)
+    if path.suffix in (".yaml", ".yml"):
+        if not path.is_file():
+            raise MemprintError(
+                f"--encoder {encoder}: file not found; give an encoder YAML, a model folder or a hub id"
+            )
+        entry = read_yaml(path)
+        name = path.stem
+    elif path.is_dir():
+        entry = {"kind": "hf", "name": str(path.resolve()), "weights": str(path.resolve())}
+        name = path.resolve().name
+    elif re.fullmatch(r"[\w.-]+/[\w.-]+", encoder):
+        entry = {"kind": "hf", "name": encoder, "weights": "pretrained"}
+        name = encoder.split("/")[-1]
+    else:
+        raise MemprintError(
+            f"--encoder {encoder}: neither a folder, an encoder YAML nor a hub id (owner/name); "
+            "e.g. --encoder facebook/dinov2-small"
+        )
+    if not isinstance(entry, dict) or "kind" not in entry:
+        raise MemprintError(f"--encoder {encoder}: an encoder entry needs a kind (e.g. kind: hf, name:, weights:)")
+    if input_size is not None:
+        entry["input_size"] = input_size
+    return NAME.sub("_", name), entry
+
+
+def audit_config(args) -> dict:
+    """The pipeline config of an audit: T and P from folders, each generated set as kind samples, one encoder,
+    C_T and the copy finder."""
+    encoder_name, encoder = encoder_entry(args.encoder, args.input_size)
+    for option in ("train", "test"):
+        if not Path(getattr(args, option)).is_dir():
+            raise MemprintError(f"--{option} {getattr(args, option)}: not a folder; give a folder of images")
+    return {
+        "data": {
+            "source": "folder",
+            "seed": args.seed,
+            "folder": {"train": str(Path(args.train).resolve()), "test": str(Path(args.test).resolve())},
+        },
+        "generators": {
+            name: {"kind": "samples", "path": path} for name, path in generated_sets(args.generated).items()
+        },
+        "encoders": {encoder_name: encoder},
+        "scores": {"ct": {"kind": "ct", "cells": args.cells}},
+        "copies": {"level": args.level, "transforms": args.transforms.split(",")},
+    }
+
+
+def workflow_command(config_file: Path, out: Path, cores: int, profile: str | None) -> list[str]:
+    """The Snakemake command line the audit runs (printed, so the user can rerun or change it)."""
+    import sys
+
+    if not SNAKEFILE.is_file():
+        raise MemprintError(
+            f"{SNAKEFILE}: the workflow is not beside the memprint package; run memprint audit from a clone "
+            "(pip install -e .)"
+        )
+    command = [sys.executable, "-m", "snakemake", "-s", str(SNAKEFILE), "--directory", str(out)]
+    command += ["--configfile", str(config_file), "--replace-workflow-config", "--cores", str(cores)]
+    return command + (["--profile", profile] if profile else [])
+
+
+def summary(out: Path, config: dict, top: int = 3) -> tuple[dict, str]:
+    """Per generated set: C_T per layer with its interval (range, layer of the minimum), the image-level copy rate
+    with its interval, and the top flagged images; as a dict and as Markdown."""
+    from memprint import layout
+    from memprint.io import read_csv
+
+    encoder = next(iter(config["encoders"]))
+    rates = read_csv(out / f"results/copies/{encoder}/rates.csv")
+    image_level = rates[rates["layer"].isna()].set_index("generator")
+    result, lines = {}, [f"# memprint audit ({encoder}, C_T by Meehan et al.'s setting)", ""]
+    for name in config["generators"]:
+        curve = read_csv(out / layout.score_curve("ct", encoder, name))
+        low = curve.loc[curve["value"].idxmin()]
+        flagged = read_csv(out / f"results/copies/{encoder}/{name}.flagged.csv")
+        rate = image_level.loc[name]
+        result[name] = {
+            "ct": curve[["layer", "layer_name", "value", "low", "high"]].to_dict("records"),
+            "ct_min": {"layer_name": low["layer_name"], "value": low["value"], "low": low["low"], "high": low["high"]},
+            "copy_rate": {k: rate[k] for k in ("copies", "samples", "copy_rate", "ci_low", "ci_high")},
+            "top_flagged": flagged.head(top)[["sample_id", "nearest_train_id", "layer_name", "transform", "image_p"]]
+            .astype(object)
+            .to_dict("records"),
+        }
+        lines += [
+            f"## {name}",
+            f"- C_T from {curve['value'].min():.2f} to {curve['value'].max():.2f} over {len(curve)} layers; lowest at "
+            f"{low['layer_name']}: {low['value']:.2f} [95% {low['low']:.2f}, {low['high']:.2f}] "
+            "(negative: copying; about 0: fine; positive: underfitting)",
+            f"- copies: {int(rate['copies'])} of {int(rate['samples'])} images flagged, {rate['copy_rate']:.1%} "
+            f"[95% {rate['ci_low']:.1%}, {rate['ci_high']:.1%}] at a {config['copies']['level']:g} family-wise "
+            "false-positive rate",
+            *(
+                f"  - {r['sample_id']} copies {r['nearest_train_id']} ({r['transform']}, {r['layer_name']}, "
+                f"p = {r['image_p']:.2g})"
+                for r in result[name]["top_flagged"]
+            ),
+            "",
+        ]
+    return result, "\n".join(lines)

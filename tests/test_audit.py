@@ -1,0 +1,82 @@
+"""``memprint audit`` end to end on tiny folders of PNG digits with the small encoder the pipeline trains: one
+command from folders to a report, and a summary whose numbers are the pipeline's own CSVs."""
+
+import json
+
+import numpy as np
+import pytest
+import yaml
+from PIL import Image
+from sklearn.datasets import load_digits
+
+from memprint.cli.main import main
+from memprint.io import read_csv
+
+pytestmark = pytest.mark.pipeline
+
+
+def _write(folder, images, labels=None):
+    for i, image in enumerate(images):
+        sub = folder / (f"class_{labels[i]}" if labels is not None else "")
+        sub.mkdir(parents=True, exist_ok=True)
+        Image.fromarray(image).save(sub / f"{i:04d}.png")
+    return str(folder)
+
+
+def test_audit_from_folders_to_report_and_a_summary_that_matches_the_csvs(tmp_path, capsys):
+    digits = load_digits()
+    images = np.repeat(np.repeat((digits.images * 255 / 16).astype(np.uint8), 2, axis=1), 2, axis=2)  # 16x16
+    order = np.random.default_rng(0).permutation(len(images))
+    train, test, fresh = order[:900], order[900:1300], order[1300:1600]
+    encoder = tmp_path / "vit_tiny.yaml"
+    encoder.write_text(
+        yaml.safe_dump(
+            {
+                "kind": "trained_vit",
+                "image_size": 16,
+                "patch": 4,
+                "width": 32,
+                "depth": 2,
+                "heads": 2,
+                "epochs": 4,
+                "lr": 0.002,
+                "batch_size": 32,
+                "seed": 0,
+            }
+        )
+    )
+    out = tmp_path / "audit"
+    argv = [
+        "audit",
+        "--train",
+        _write(tmp_path / "train", images[train], digits.target[train]),
+        "--test",
+        _write(tmp_path / "test", images[test], digits.target[test]),
+        "--generated",
+        "copier=" + _write(tmp_path / "copies", images[train[:200]]),
+        "--generated",
+        _write(tmp_path / "fresh", images[fresh]),
+        "--encoder",
+        str(encoder),
+        "--cells",
+        "3",
+        "--out",
+        str(out),
+    ]
+    assert main(argv) == 0
+    printed = capsys.readouterr().out
+    assert (out / "report.html").stat().st_size > 0 and (out / "config.yaml").is_file()
+    result = json.loads((out / "summary.json").read_text())
+    assert set(result) == {"copier", "fresh"}
+    for name, entry in result.items():
+        curve = read_csv(out / f"results/scores/ct/vit_tiny/{name}.csv")
+        assert [row["value"] for row in entry["ct"]] == pytest.approx(curve["value"].tolist())
+        rates = read_csv(out / "results/copies/vit_tiny/rates.csv")
+        row = rates[(rates["generator"] == name) & rates["layer"].isna()].iloc[0]
+        assert entry["copy_rate"]["copy_rate"] == pytest.approx(row["copy_rate"])
+        assert f"## {name}" in printed
+    assert result["copier"]["copy_rate"]["ci_low"] > 0.9 > result["fresh"]["copy_rate"]["ci_high"]
+    assert result["copier"]["ct_min"]["high"] < -2
+    assert not (out / "results/fingerprint/table1.md").exists() and not (out / "results/claims").exists()
+    # a second audit into the same folder reruns nothing and prints the same summary
+    assert main(argv) == 0 and json.loads((out / "summary.json").read_text()) == result

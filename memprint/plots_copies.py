@@ -54,21 +54,23 @@ def plot_copy_kinds(rates: pd.DataFrame, level: float, png, pdf, title: str, foo
 
 
 def plot_auditor_page(flagged: pd.DataFrame, images: dict, png, pdf, title: str, footnote: str) -> None:
-    """Flagged images ranked by p-value: each generated image, the same under the transform that matched, and the
-    training image it matched, with the layers that flag it."""
-    shown = max(1, len(flagged))
-    fig, axes = plt.subplots(shown, 3, figsize=(5.4, 1.9 * shown), squeeze=False)
+    """Flagged images ranked by p-value, four pairs to a row: each generated image beside the training image it
+    matched, shown under the transform that matched, with the best layer and how many layers flag it."""
+    pairs = max(1, len(flagged))
+    rows = -(-pairs // 4)
+    fig, axes = plt.subplots(rows, 8, figsize=(12, 1.9 * rows + 0.6), squeeze=False)
+    for ax in axes.flat:
+        ax.axis("off")
     if flagged.empty:
-        axes[0][1].text(0.5, 0.5, "no image flagged at this level", ha="center", va="center")
-        for ax in axes[0]:
-            ax.axis("off")
-    for row, pick in zip(axes, flagged.itertuples()):
-        generated, transformed, training = images[pick.sample_id]
-        _show(row[0], generated, f"{pick.sample_id}\np = {pick.image_p:.3g}")
-        _show(row[1], transformed, f"under {pick.transform}\nbest at {pick.layer_name}")
-        layers = pick.flagged_layers if len(str(pick.flagged_layers)) < 40 else f"{str(pick.flagged_layers)[:37]}..."
-        _show(row[2], training, f"{pick.nearest_train_id}, d={pick.distance:.3g}\nflagged at: {layers}")
-    fig.suptitle(title, fontsize=9)
+        axes[0][3].text(1.0, 0.5, "no image flagged at this level", ha="center", va="center")
+    for i, pick in enumerate(flagged.itertuples()):
+        _, transformed, training = images[pick.sample_id]
+        left, right = axes[i // 4][2 * (i % 4)], axes[i // 4][2 * (i % 4) + 1]
+        layers = len(str(pick.flagged_layers).split(", "))
+        _show(left, transformed, f"{pick.sample_id} ({pick.transform})\np = {pick.image_p:.2g}")
+        _show(right, training, f"{pick.nearest_train_id}\n{pick.layer_name}; {layers} layer{'s' * (layers > 1)}")
+    fig.suptitle(title)
+    fig.tight_layout(rect=(0, 0.02, 1, 0.97))
     save_figure(fig, png, pdf, footnote)
 
 

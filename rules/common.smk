@@ -226,6 +226,7 @@ def published_files():
         files |= {f"claims_{e}.md": f"results/claims/{e}.md", f"claims_{e}.csv": f"results/claims/{e}.csv"}
         for figure in FIGURES:
             files[f"{figure}_{e}.png"] = f"results/figures/{e}/{figure}.png"
+        files |= {f"curve_{MAIN_SCORE}_{e}_{g}.csv": layout.score_curve(MAIN_SCORE, e, g) for g in GENERATORS}
         files[f"copy_rates_{e}.csv"] = f"results/copies/{e}/rates.csv"
         files[f"copy_kinds_{e}.csv"] = f"results/copies/{e}/kinds.csv"
         if COPIES_VALIDATION:

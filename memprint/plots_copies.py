@@ -67,7 +67,7 @@ def plot_auditor_page(flagged: pd.DataFrame, images: dict, png, pdf, title: str,
         _, transformed, training = images[pick.sample_id]
         left, right = axes[i // 4][2 * (i % 4)], axes[i // 4][2 * (i % 4) + 1]
         layers = len(str(pick.flagged_layers).split(", "))
-        _show(left, transformed, f"{pick.sample_id} ({pick.transform})\np = {pick.image_p:.2g}")
+        _show(left, transformed, f"{pick.sample_id}\n{pick.transform}, p = {pick.image_p:.2g}")
         _show(right, training, f"{pick.nearest_train_id}\n{pick.layer_name}; {layers} layer{'s' * (layers > 1)}")
     fig.suptitle(title)
     fig.tight_layout(rect=(0, 0.02, 1, 0.97))

@@ -5,7 +5,11 @@ validation plants training images edited by them.
 Names carry their parameter: ``identity``, ``hflip``, ``rotate_15`` (degrees, counter-clockwise; the corners
 are cropped away, not filled, so a rotation does not add black corners), ``crop_0.8`` (the centre 80%, resized
 back), ``jitter_0.3`` (brightness, contrast and saturation scaled by 1 + 0.3 and hue turned by 0.3 x 60
-degrees), ``jpeg_30`` (JPEG quality 30), ``grey`` (luminance in every channel).
+degrees), ``jpeg_30`` (JPEG quality 30), ``grey`` (luminance in every channel). Two undo an edit that a query-side
+transform cannot otherwise reverse: ``zoom_1.25`` shrinks the image by 1.25 and pads it with its edge pixels
+(a copy cropped to its centre 80% and resized back is shown at the training image's scale again), and
+``unrotate_-15`` zooms out by the corner crop of ``rotate_15`` and turns by -15 degrees (a copy made by
+``rotate_15`` comes back upright at its scale).
 """
 
 from __future__ import annotations
@@ -18,14 +22,16 @@ import numpy as np
 
 from memprint import MemprintError
 
-NAME = re.compile(r"^(identity|hflip|grey|rotate_-?\d+(\.\d+)?|crop_0?\.\d+|jitter_0?\.\d+|jpeg_\d{1,3})$")
+NAME = re.compile(
+    r"^(identity|hflip|grey|(un)?rotate_-?\d+(\.\d+)?|crop_0?\.\d+|zoom_\d+(\.\d+)?|jitter_0?\.\d+|jpeg_\d{1,3})$"
+)
 
 
 def check_name(name: str) -> str:
     if not NAME.match(name):
         raise MemprintError(
-            f"transform {name!r} is unknown; use identity, hflip, grey, rotate_<degrees>, crop_<fraction>, "
-            "jitter_<strength> or jpeg_<quality>"
+            f"transform {name!r} is unknown; use identity, hflip, grey, rotate_<degrees>, unrotate_<degrees>, "
+            "crop_<fraction>, zoom_<factor above 1>, jitter_<strength> or jpeg_<quality>"
         )
     return name
 
@@ -46,13 +52,33 @@ def _centre_crop(images: np.ndarray, fraction: float) -> np.ndarray:
     return _resize(images[:, top : top + h, left : left + w], (height, width))
 
 
+def _zoom_out(images: np.ndarray, factor: float) -> np.ndarray:
+    """Shrink by ``factor`` (> 1) and pad back to the size with the edge pixels."""
+    height, width = images.shape[1:3]
+    h, w = max(1, round(height / factor)), max(1, round(width / factor))
+    small = _resize(images, (h, w))
+    top, left = (height - h) // 2, (width - w) // 2
+    return np.pad(small, ((0, 0), (top, height - h - top), (left, width - w - left), (0, 0)), mode="edge")
+
+
+def _corner_crop(degrees: float) -> float:
+    """The share of the side a rotation by ``degrees`` keeps free of its corners."""
+    angle = math.radians(abs(degrees) % 90)
+    return 1.0 / (math.cos(angle) + math.sin(angle))
+
+
+def _unrotate(images: np.ndarray, degrees: float) -> np.ndarray:
+    """Undo ``rotate_(-degrees)``: zoom out by its corner crop, then turn by ``degrees``."""
+    from memprint.augment import rotate
+
+    return rotate(_zoom_out(images, 1.0 / _corner_crop(degrees)), degrees)
+
+
 def _rotate(images: np.ndarray, degrees: float) -> np.ndarray:
     """Rotate, then crop the largest centred square free of the corners and resize it back."""
     from memprint.augment import rotate
 
-    turned = rotate(images, degrees)
-    angle = math.radians(abs(degrees) % 90)
-    return _centre_crop(turned, 1.0 / (math.cos(angle) + math.sin(angle)))
+    return _centre_crop(rotate(images, degrees), _corner_crop(degrees))
 
 
 def _jitter(images: np.ndarray, strength: float) -> np.ndarray:
@@ -96,6 +122,12 @@ def apply(name: str, images: np.ndarray) -> np.ndarray:
         return np.repeat(np.clip(grey, 0, 255).astype(np.uint8)[..., None], images.shape[-1], axis=-1)
     if kind == "rotate":
         return _rotate(images, float(value))
+    if kind == "unrotate":
+        return _unrotate(images, float(value))
+    if kind == "zoom":
+        if float(value) <= 1:
+            raise MemprintError(f"transform {name!r}: a zoom-out factor must be above 1 (crop_<fraction> zooms in)")
+        return _zoom_out(images, float(value))
     if kind == "crop":
         return _centre_crop(images, float(value))
     if kind == "jitter":

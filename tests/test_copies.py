@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 from scipy.stats import kstest
 
+from memprint import MemprintError
 from memprint.copies import calibrated, copy_rates, image_table, layer_table, pvalues, smallest, wilson_interval
 from memprint.copy_finder import find
 from memprint.ct import CTSettings, LayerReference
@@ -207,3 +208,18 @@ def test_recolour_turns_hue_and_keeps_brightness(rng):
     red = np.zeros((1, 1, 1, 3), np.uint8)
     red[..., 0] = 200
     assert recolour(red, 120)[0, 0, 0].tolist() == [0, 200, 0]
+
+
+def test_zoom_and_unrotate_undo_a_crop_and_a_rotation(rng):
+    from memprint.transforms import _resize, apply
+
+    smooth = _resize(rng.integers(0, 256, (20, 8, 8, 3), dtype=np.uint8), (32, 32))
+
+    def centre_error(a, b):
+        return np.abs(a[:, 6:-6, 6:-6].astype(float) - b[:, 6:-6, 6:-6]).mean()
+
+    for edit, undo in (("crop_0.8", "zoom_1.25"), ("rotate_15", "unrotate_-15")):
+        edited = apply(edit, smooth)
+        assert centre_error(apply(undo, edited), smooth) < 0.4 * centre_error(edited, smooth), (edit, undo)
+    with pytest.raises(MemprintError, match="zoom-out factor must be above 1"):
+        apply("zoom_0.5", smooth)

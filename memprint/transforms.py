@@ -21,10 +21,9 @@ import re
 import numpy as np
 
 from memprint import MemprintError
+from memprint.schema import raw
 
-NAME = re.compile(
-    r"^(identity|hflip|grey|(un)?rotate_-?\d+(\.\d+)?|crop_0?\.\d+|zoom_\d+(\.\d+)?|jitter_0?\.\d+|jpeg_\d{1,3})$"
-)
+NAME = re.compile(raw()["properties"]["copies"]["properties"]["transforms"]["items"]["pattern"])  # one spelling
 
 
 def check_name(name: str) -> str:

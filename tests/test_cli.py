@@ -74,3 +74,16 @@ def test_invmm_scores_an_image_set_under_a_unet_folder(tmp_path, rng):
     assert json.loads(out.stdout)["images"] == 2
     scores = pd.read_csv(tmp_path / "scores.csv", comment="#")
     assert set(scores["image_id"]) < {"a", "b", "c"} and scores["steps"].tolist() == [2, 2]  # a seeded subset of 2
+
+
+def test_every_option_of_every_command_says_what_it_does():
+    from memprint.cli.parser import build_parser
+
+    commands = build_parser()._subparsers._group_actions[0].choices
+    silent = [
+        f"{name} {action.option_strings[0]}"
+        for name, command in commands.items()
+        for action in command._actions
+        if action.option_strings and action.option_strings[0] != "-h" and not action.help
+    ]
+    assert not silent, silent

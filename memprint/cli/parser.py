@@ -68,8 +68,13 @@ def build_parser() -> argparse.ArgumentParser:
         help="tau = this / |Q| when --tau is not given",
     )
     ct.add_argument("--pca-dim", type=positive, default=None, help="PCA fit on T per layer (Bai et al. code: 64)")
-    ct.add_argument("--distance", choices=["euclidean", "abs_cosine"], default=ct_default["distance"])
-    ct.add_argument("--seed", type=seed, default=ct_default["seed"])
+    ct.add_argument(
+        "--distance",
+        choices=["euclidean", "abs_cosine"],
+        default=ct_default["distance"],
+        help="distance between embeddings: euclidean (Meehan et al.) or 1 - |cos| (the Bai et al. code)",
+    )
+    ct.add_argument("--seed", type=seed, default=ct_default["seed"], help="KMeans seed")
     ct.add_argument("--layer", default=None, help="one layer: a name in the .h5 files, or an index into (L,N,D)")
     ct.set_defaults(func=commands.cmd_ct)
 
@@ -77,9 +82,16 @@ def build_parser() -> argparse.ArgumentParser:
     emb.add_argument("--encoder", required=True, help="YAML file with one encoder entry (as in config.yaml)")
     emb.add_argument("--weights", default=None, help="state-dict file (omit only with weights: random)")
     emb.add_argument("--images", required=True, help="image-set .h5")
-    emb.add_argument("--out", required=True)
-    emb.add_argument("--batch-size", type=positive, default=runtime["batch_size"])
-    emb.add_argument("--device", default=runtime["device"])
+    emb.add_argument("--out", required=True, help="embedding .h5 (every layer, float16, with provenance)")
+    emb.add_argument(
+        "--batch-size",
+        type=positive,
+        default=runtime["batch_size"],
+        help="images per forward pass (changes speed, not results)",
+    )
+    emb.add_argument(
+        "--device", default=runtime["device"], help="auto, cpu, cuda or cuda:N (changes speed, not results)"
+    )
     emb.add_argument("--compile", action="store_true", help="torch.compile the encoder's blocks first")
     emb.add_argument(
         "--transform", default="identity", help="embed the images under a transform (hflip, rotate_15 ...) for copies"
@@ -93,18 +105,20 @@ def build_parser() -> argparse.ArgumentParser:
     emb.set_defaults(func=commands.cmd_embed, outputs=["out"])
 
     data = sub.add_parser("data", help="write the training and test image sets of a config")
-    data.add_argument("--config", required=True)
-    data.add_argument("--train", required=True)
-    data.add_argument("--test", required=True)
+    data.add_argument(
+        "--config", required=True, help="pipeline config whose data: section says where T and P come from"
+    )
+    data.add_argument("--train", required=True, help="image-set .h5 for T")
+    data.add_argument("--test", required=True, help="image-set .h5 for P")
     data.add_argument("--heldout", default=None, help="held-out images (when the config sets data.heldout)")
     data.set_defaults(func=commands.cmd_data, outputs=["train", "test", "heldout"])
 
     sample = sub.add_parser("sample", help="fit one configured generator on a training set and sample it")
-    sample.add_argument("--config", required=True)
-    sample.add_argument("--generator", required=True)
-    sample.add_argument("--train", required=True)
+    sample.add_argument("--config", required=True, help="pipeline config holding the generator")
+    sample.add_argument("--generator", required=True, help="the generator's name in the config's generators:")
+    sample.add_argument("--train", required=True, help="image-set .h5 of T the generator is fitted on")
     sample.add_argument("--source", default=None, help="the image set a pathological kind alters (default: --train)")
-    sample.add_argument("--out", required=True)
+    sample.add_argument("--out", required=True, help="image-set .h5 of the samples")
     sample.set_defaults(func=commands.cmd_sample, outputs=["out"])
 
     inv = sub.add_parser("invmm", help="InvMM memorization score of each image under a diffusion model")
@@ -115,11 +129,33 @@ def build_parser() -> argparse.ArgumentParser:
         "--limit", type=positive, default=None, help="score a class-stratified subset of N images (seeded)"
     )
     inv.add_argument("--similarity", default="pixel_correlation", help="pixel_correlation or sscd:FILE")
-    inv.add_argument("--max-steps", type=positive, default=invmm["max_steps"])
-    inv.add_argument("--ddim-steps", type=positive, default=invmm["ddim_steps"])
-    inv.add_argument("--seed", type=seed, default=invmm["seed"])
-    inv.add_argument("--batch-size", type=positive, default=runtime["invmm_batch_size"])
-    inv.add_argument("--device", default=runtime["device"])
+    inv.add_argument(
+        "--max-steps",
+        type=positive,
+        default=invmm["max_steps"],
+        help="most Adam steps per image before it is given up (score inf)",
+    )
+    inv.add_argument(
+        "--ddim-steps",
+        type=positive,
+        default=invmm["ddim_steps"],
+        help="DDIM steps of each check that the inverted noise reproduces the image",
+    )
+    inv.add_argument(
+        "--seed",
+        type=seed,
+        default=invmm["seed"],
+        help="seed of every image's noise (each image draws from its own seed)",
+    )
+    inv.add_argument(
+        "--batch-size",
+        type=positive,
+        default=runtime["invmm_batch_size"],
+        help="images inverted at once (changes speed, not scores)",
+    )
+    inv.add_argument(
+        "--device", default=runtime["device"], help="auto, cpu, cuda or cuda:N (changes speed, not scores)"
+    )
     inv.add_argument(
         "--precision",
         choices=PRECISIONS,

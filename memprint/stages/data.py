@@ -51,7 +51,14 @@ def make_data(data: dict, train_out: str, test_out: str, heldout_out: str | None
         if len(rest) < data["heldout"]:
             raise MemprintError(
                 f"data.heldout: {data['heldout']} images asked for, the test source has {len(rest)} "
-                f"left after P; lower data.heldout or set data.{source}.test_limit"
+                f"left after P; lower data.heldout"
+                + (
+                    f" or set data.{source}.test_limit"
+                    if source == "cifar10"
+                    else " or put more images in the test folder"
+                    if source == "folder"
+                    else " or raise data.test_fraction"
+                )
             )
         rows = datasets.stratified_indices(test_source.labels[rest], data["heldout"], seed + 2, "data.heldout")
         heldout = datasets.subset(test_source, rest[rows], f"class-stratified, seed {seed + 2}, in neither T nor P")

@@ -127,6 +127,8 @@ def cmd_embed(args) -> dict:
     from memprint.stages.encoders import embed
 
     spec = validate_entry("encoders", read_yaml(args.encoder), args.encoder)
+    if args.weights is None and spec.get("weights") not in (None, "pretrained", "random"):
+        args.weights = spec["weights"]  # a file or folder, relative to the working folder as in a pipeline config
     set_precision(args.precision)
     if args.transform != "identity":
         from memprint.stages.copies import embed_transformed

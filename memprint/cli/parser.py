@@ -80,7 +80,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     emb = sub.add_parser("embed", help="every layer's embedding of an image-set file")
     emb.add_argument("--encoder", required=True, help="YAML file with one encoder entry (as in config.yaml)")
-    emb.add_argument("--weights", default=None, help="state-dict file (omit only with weights: random)")
+    emb.add_argument(
+        "--weights",
+        default=None,
+        help="state-dict file or Hugging Face model folder (default: the encoder YAML's weights:, when a path)",
+    )
     emb.add_argument("--images", required=True, help="image-set .h5")
     emb.add_argument("--out", required=True, help="embedding .h5 (every layer, float16, with provenance)")
     emb.add_argument(

@@ -96,7 +96,9 @@ def plot_copies_validation(table: pd.DataFrame, level: float, png, pdf, title: s
     axes[1].errorbar([where], [pure["flagged"]], yerr=error, color="k")
     axes[1].axhline(level, color="0.3", lw=0.8, ls="--")
     axes[1].set(ylabel="share flagged", ylim=(0, 1.02), title=f"flagged at level {level:g} (held-out: false positives)")
-    for ax in axes:
+    for ax in axes:  # legends under the panels, where they hide no bar
         ax.tick_params(axis="x", labelsize=7)
+        ax.legend(title="method", loc="upper center", bbox_to_anchor=(0.5, -0.16), ncol=3, fontsize=7)
     fig.suptitle(title)
+    fig.tight_layout()
     save_figure(fig, png, pdf, footnote)

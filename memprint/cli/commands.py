@@ -27,7 +27,7 @@ def cmd_audit(args) -> None:
     if out.exists() and any(out.iterdir()) and not config_file.is_file():
         raise MemprintError(f"--out {out}: a folder holding other files; give a new folder or a previous audit's")
     config = audit_config(args)
-    validate(yaml.safe_load(yaml.safe_dump(config)))  # every config error before any job, in one line
+    checked = validate(yaml.safe_load(yaml.safe_dump(config)))  # every config error before any job, in one line
     out.mkdir(parents=True, exist_ok=True)
     with atomic_path(config_file) as tmp:
         Path(tmp).write_text("# written by memprint audit; rerun: the command in summary.md\n" + yaml.safe_dump(config))
@@ -38,7 +38,7 @@ def cmd_audit(args) -> None:
             raise MemprintError(
                 f"the workflow stopped (its log is above and in {out}/logs); fix it and rerun the audit"
             )
-    result, text = summary(out, validate(config))
+    result, text = summary(out, checked)
     text += f"\nReport: {out / 'report.html'}\nRerun or change: {' '.join(command)}\n"
     with atomic_path(out / "summary.md") as tmp:
         Path(tmp).write_text(text)
@@ -111,11 +111,12 @@ def cmd_copies(args) -> dict:
         "transforms": list(transformed_q),
         "level": args.level,
     }
+    images_out = args.images_out or str(Path(args.out).with_suffix(".images.csv"))
     write_csv(layers, args.out, meta)
-    write_csv(images, args.images_out or str(Path(args.out).with_suffix(".images.csv")), meta)
+    write_csv(images, images_out, meta)
     rates = copy_rates(layers)
     return {
-        "written": [args.out, args.images_out or str(Path(args.out).with_suffix(".images.csv"))],
+        "written": [args.out, images_out],
         "image_level": rate_row(images["copy"]),
         "copy_rate_by_layer": rates[["layer_name", "copy_rate", "ci_low", "ci_high"]].to_dict("records"),
     }

@@ -3,6 +3,8 @@ drawn from them, the images under a transform embedded, and the planted-copies v
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 import pandas as pd
 
@@ -32,13 +34,12 @@ def find_copies(
     from memprint.copies import image_table, layer_table
     from memprint.copy_finder import find
 
-    train_emb, gen_emb = read_embeddings(train), read_embeddings(generated)
+    read = functools.cache(read_embeddings)  # the identity entry is ``generated`` itself: read once
+    train_emb, gen_emb = read(train), read(generated)
     refs, settings = load_ct_references(reference, train_emb)
     transforms = list(transformed)
-    generated_layers = {t: read_embeddings(files["generated"]).layers for t, files in transformed.items()}
-    test_layers = {
-        t: read_embeddings(files["test"]).layers if files.get("test") else None for t, files in transformed.items()
-    }
+    generated_layers = {t: read(files["generated"]).layers for t, files in transformed.items()}
+    test_layers = {t: read(files["test"]).layers if files.get("test") else None for t, files in transformed.items()}
     found = find(refs, train_emb.layer_names, generated_layers, test_layers, resolve_device(device))
     meta = {
         "generated_embeddings": generated,

@@ -103,12 +103,22 @@ def summary(out: Path, config: dict, top: int = 3) -> tuple[dict, str]:
     """Per generated set: C_T per layer with its interval (range, layer of the minimum), the image-level copy rate
     with its interval, and the top flagged images; as a dict and as Markdown."""
     from memprint import layout
-    from memprint.io import read_csv
+    from memprint.io import read_csv, read_csv_provenance
 
     encoder = next(iter(config["encoders"]))
     rates = read_csv(out / f"results/copies/{encoder}/rates.csv")
     image_level = rates[rates["layer"].isna()].set_index("generator")
-    result, lines = {}, [f"# memprint audit ({encoder}, C_T by Meehan et al.'s setting)", ""]
+    made_by = read_csv_provenance(out / layout.score_curve("ct", encoder, next(iter(config["generators"]))))
+    result, lines = (
+        {},
+        [
+            f"# memprint audit ({encoder}, C_T by Meehan et al.'s setting)",
+            "",
+            f"Weights: {made_by.get('weights_source')} (sha256 {str(made_by.get('weights_sha256'))[:12]}); seed "
+            f"{config['data']['seed']}; T {config['data']['folder']['train']}, P {config['data']['folder']['test']}.",
+            "",
+        ],
+    )
     for name in config["generators"]:
         curve = read_csv(out / layout.score_curve("ct", encoder, name))
         low = curve.loc[curve["value"].idxmin()]

@@ -160,6 +160,8 @@ def _check_generators(config: dict) -> None:
             )
     if "identity" not in config["copies"]["transforms"]:
         raise _error("copies.transforms", "the list must hold identity (the images as they are); add it")
+    if "identity" in config["copies"]["training_transforms"]:
+        raise _error("copies.training_transforms", "identity is T as it is, matched already; remove it from the list")
     validation = config["copies"].get("validation")
     if validation and validation["fresh"] not in generators:
         raise _error(

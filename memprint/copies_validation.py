@@ -3,7 +3,8 @@ held-out images, on real embeddings.
 
 A perfect generator's samples (real images in neither T nor P) are the held-out set. The mix replaces a share of
 them with training images edited one way each (``KINDS``: exact, a horizontal flip, an 80% crop resized back, a
-15 degree rotation, a colour jitter, JPEG quality 30), a different training image per copy. Every image, and
+15 degree rotation, a colour jitter, JPEG quality 30, and a 70% crop and a 10 degree rotation, off the grid of
+edits a finder is usually configured with), a different training image per copy. Every image, and
 every image under each of the finder's matching transforms, is embedded with the run's encoder. Reported per
 kind: the ROC AUC of the image-level statistic (planted against the mix's held-out images) and the share flagged;
 for the pure held-out set, the share flagged with its 95% Wilson interval (the family-wise rate, nominal
@@ -28,6 +29,8 @@ KINDS = {
     "rotation": "rotate_15",
     "jitter": "jitter_0.3",
     "jpeg": "jpeg_30",
+    "crop 70%": "crop_0.7",  # off the grid of a finder configured for crop_0.8 and +-15 degrees
+    "rotation 10°": "rotate_10",
 }
 
 
@@ -86,10 +89,12 @@ def validation_table(
     level: float,
     settings: dict,
     device=None,
+    train_edited: dict | None = None,
 ) -> pd.DataFrame:
     """One row per planted kind (and one for the pure held-out set): memprint's AUC and flagged share beside the
-    two baselines'. ``test_embedded``: transform -> P's per-layer embeddings (identity: None, the reference's);
-    ``embed(images)``: per-layer embeddings; ``matching``: the finder's transforms."""
+    two baselines'. ``test_embedded``: matching label -> P's per-layer embeddings (identity: None, the
+    reference's); ``embed(images)``: per-layer embeddings; ``matching``: the finder's labels; ``train_edited``:
+    training-side label -> T's per-layer embeddings under its edit."""
     from sklearn.metrics import roc_auc_score
 
     mix, kinds, made_from = planted_sets(fresh_images, train_images, settings["fraction"], settings["seed"])
@@ -99,8 +104,10 @@ def validation_table(
         ("pure held-out", fresh_images, np.array(["held-out"] * len(fresh_images))),
         ("mix", mix, kinds),
     ):
-        embedded = {t: embed(tf.apply(t, images)) for t in matching}
-        found = find(refs, names, embedded, test_embedded, device)
+        edits = {label: tf.sides(label)[0] for label in matching}
+        by_edit = {edit: embed(tf.apply(edit, images)) for edit in dict.fromkeys(edits.values())}
+        embedded = {label: by_edit[edit] for label, edit in edits.items()}
+        found = find(refs, names, embedded, test_embedded, device, train=train_edited)
         statistic = smallest(found.scaled)
         flagged = calibrated(statistic, found.null) <= level
         pixel = pixel_nearest(images, train_images)

@@ -1,16 +1,21 @@
 """The copy finder's search: every generated image and every test image, under every transform, at every layer,
 against the training images of its C_T cell (``memprint.copies`` turns the distances into p-values and flags).
 
-Only the generated set Q and the test set P pay for the transforms (they are embedded once per transform); T
-and its cells are the C_T reference's, embedded and fitted once.
+A query-side transform (``hflip``) embeds Q and P once more each; T and its cells are the C_T reference's,
+embedded and fitted once. A training-side one (``T:crop_0.8``: an edit that loses pixels, which no query-side
+transform can undo) embeds T once more and matches Q and P as they are against it, in the same cells (each edited
+training point in the cell of its nearest centre), so P's calibration stays exact.
 """
 
 from __future__ import annotations
 
+import copy
 from dataclasses import dataclass
 
 import numpy as np
 
+from memprint import MemprintError
+from memprint.cells import assign_cells
 from memprint.copies import leave_one_out_scaled, pvalues, scaled, smallest
 
 
@@ -36,6 +41,16 @@ def _test_under(ref, test_layer: np.ndarray | None, device, layer: str):
     return cells, dist
 
 
+def _train_under(ref, train_layer: np.ndarray | None):
+    """The reference with T replaced by its embedding under a training-side edit (None: the reference itself)."""
+    if train_layer is None:
+        return ref
+    edited = copy.copy(ref)
+    edited.train = ref.project(train_layer)
+    edited.train_cells = assign_cells(edited.train, ref.centers)
+    return edited
+
+
 def find(
     refs: list,
     layer_names: list[str],
@@ -43,10 +58,21 @@ def find(
     test: dict[str, list[np.ndarray] | None],
     device=None,
     seed: int = 0,
+    train: dict[str, list[np.ndarray]] | None = None,
 ) -> Found:
-    """``generated`` and ``test``: transform -> per-layer embeddings of Q and P under it (P's identity entry may
-    be None: the reference holds it); ``seed``: the p-values' tie-breaking draws (one stream per layer, transform
-    and set, so a p-value does not depend on what else is searched)."""
+    """``generated`` and ``test``: matching label -> per-layer embeddings of Q and P under it (P's identity entry
+    may be None: the reference holds it); ``train``: training-side label -> T's per-layer embeddings under its
+    edit (Q and P are then given as they are); ``seed``: the p-values' tie-breaking draws (one stream per layer,
+    transform and set, so a p-value does not depend on what else is searched)."""
+    train = train or {}
+    if any(test.get(label) is None for label in train):
+        raise MemprintError(
+            "a training-side transform needs P's embeddings as they are: P is matched against the edited T too, "
+            "so its calibration stays exact"
+        )
+    for label, edited in train.items():
+        if any(len(x) != len(ref.train_cells) for x, ref in zip(edited, refs) if not ref.undefined):
+            raise MemprintError(f"T under {label} holds other rows than T; embed the same training images under it")
     transforms = list(generated)
     n, n_test, layers = len(generated[transforms[0]][0]), len(refs[0].test_cells), len(refs)
     p = np.full((n, layers, len(transforms)), np.nan)
@@ -58,8 +84,11 @@ def find(
         if ref.undefined:
             continue
         for t, transform in enumerate(transforms):
-            test_cells, test_dist = _test_under(ref, (test.get(transform) or [None] * layers)[k], device, name)
-            cells, dist[:, k, t], rows[:, k, t] = ref.generated_neighbours(generated[transform][k], device, layer=name)
+            against = _train_under(ref, train[transform][k] if transform in train else None)
+            test_cells, test_dist = _test_under(against, (test.get(transform) or [None] * layers)[k], device, name)
+            cells, dist[:, k, t], rows[:, k, t] = against.generated_neighbours(
+                generated[transform][k], device, layer=name
+            )
             draws = np.random.default_rng([seed, k, t, 0]).random(n)
             p[:, k, t] = pvalues(test_cells, test_dist, cells, dist[:, k, t], draws)
             closeness[:, k, t] = scaled(test_cells, test_dist, cells, dist[:, k, t])

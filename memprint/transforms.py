@@ -10,6 +10,9 @@ transform cannot otherwise reverse: ``zoom_1.25`` shrinks the image by 1.25 and 
 (a copy cropped to its centre 80% and resized back is shown at the training image's scale again), and
 ``unrotate_-15`` zooms out by the corner crop of ``rotate_15`` and turns by -15 degrees (a copy made by
 ``rotate_15`` comes back upright at its scale).
+
+An edit that loses pixels (a crop, a rotation's corners) is undone exactly only on the training side: a matching
+label ``T:crop_0.8`` embeds T under ``crop_0.8`` (once) and matches Q and P as they are against it.
 """
 
 from __future__ import annotations
@@ -24,6 +27,17 @@ from memprint import MemprintError
 from memprint.schema import raw
 
 NAME = re.compile(raw()["properties"]["copies"]["properties"]["transforms"]["items"]["pattern"])  # one spelling
+
+
+TRAINING_SIDE = "T:"
+
+
+def sides(label: str) -> tuple[str, str]:
+    """(the edit of Q and P, the edit of T) a matching label stands for: ``hflip`` -> (hflip, identity),
+    ``T:crop_0.8`` -> (identity, crop_0.8)."""
+    if label.startswith(TRAINING_SIDE):
+        return "identity", label[len(TRAINING_SIDE) :]
+    return label, "identity"
 
 
 def check_name(name: str) -> str:

@@ -18,6 +18,7 @@ from memprint import layout
 from memprint.encoders import Encoder
 from memprint.generators import generator
 from memprint.scores import score
+from memprint.transforms import TRAINING_SIDE, sides
 
 try:
     for path in workflow.configfiles:  # Snakemake's YAML keeps the last of a key given twice: refuse it instead
@@ -48,7 +49,9 @@ INVMM = config.get("invmm")
 INVMM_GENERATORS = INVMM["generators"] if INVMM else []
 COPIES_VALIDATION = config["copies"].get("validation")
 COPY_TRANSFORMS = config["copies"]["transforms"]  # identity first; each other one embeds Q and P once more
-EXTRA_TRANSFORMS = [t for t in COPY_TRANSFORMS if t != "identity"]
+TRAINING_EDITS = config["copies"]["training_transforms"]  # each embeds T once more
+COPY_MATCHING = COPY_TRANSFORMS + [TRAINING_SIDE + t for t in TRAINING_EDITS]
+EXTRA_TRANSFORMS = list(dict.fromkeys([t for t in COPY_TRANSFORMS if t != "identity"] + TRAINING_EDITS))
 CLAIMS = config.get("claims")  # optional: the claims table only when configured
 PUBLISH = CLAIMS["publish"] if CLAIMS is not None else None
 FIGURE_FORMATS = ["png", "pdf"]
@@ -155,11 +158,20 @@ def embeddings(encoder, names):
 
 
 def transformed_inputs(encoder, name):
-    """transform -> the embedding of image set ``name`` under it (the identity: the plain embedding)."""
+    """matching label -> the embedding of image set ``name`` under its query-side edit (the identity and every
+    training-side label: the plain embedding)."""
+    edits = {label: sides(label)[0] for label in COPY_MATCHING}
     return {
-        t: layout.embedding(encoder, name) if t == "identity" else layout.transformed_embedding(encoder, t, name)
-        for t in COPY_TRANSFORMS
+        label: (
+            layout.embedding(encoder, name) if edit == "identity" else layout.transformed_embedding(encoder, edit, name)
+        )
+        for label, edit in edits.items()
     }
+
+
+def training_edit_inputs(encoder):
+    """The training set's embedding under each training-side edit, in COPY_MATCHING's order."""
+    return [layout.transformed_embedding(encoder, t, "train") for t in TRAINING_EDITS]
 
 
 # ----------------------------------------------------------------------------------------------- fingerprint

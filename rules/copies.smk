@@ -35,6 +35,7 @@ rule find_copies:
         train=layout.embedding("{encoder}", "train"),
         generated=lambda wc: transformed_inputs(wc.encoder, wc.generator).values(),
         test=lambda wc: transformed_inputs(wc.encoder, "test").values(),
+        train_edited=lambda wc: training_edit_inputs(wc.encoder),
     output:
         layers=layout.copies("{encoder}", "{generator}"),
         images=layout.copies("{encoder}", "{generator}", "images"),
@@ -49,7 +50,7 @@ rule find_copies:
         runtime=30,
     params:
         code=code_version_of("find_copies.py"),
-        transforms=COPY_TRANSFORMS,
+        transforms=COPY_MATCHING,
         level=config["copies"]["level"],
     script:
         "../workflow_scripts/find_copies.py"
@@ -127,12 +128,14 @@ rule auditor_page:
 
 
 rule copies_validation:
-    """Planted copies edited six ways (exact, flip, crop, rotation, colour jitter, JPEG) among a perfect
-    generator's samples, and its samples alone: memprint's AUC and false-positive rate beside two baselines'."""
+    """Planted copies edited eight ways (exact, flip, crop, rotation, colour jitter, JPEG, an off-grid crop and
+    rotation) among a perfect generator's samples, and its samples alone: memprint's AUC and false-positive rate
+    beside two baselines'."""
     input:
         reference=layout.score_reference(MAIN_SCORE, "{encoder}"),
         train=layout.embedding("{encoder}", "train"),
         test=lambda wc: transformed_inputs(wc.encoder, "test").values(),
+        train_edited=lambda wc: training_edit_inputs(wc.encoder),
         train_images=layout.imageset("train"),
         test_images=layout.imageset("test"),
         fresh_images=lambda wc: layout.imageset(COPIES_VALIDATION["fresh"]),
@@ -160,7 +163,7 @@ rule copies_validation:
         code=code_version_of("copies_validation.py"),
         spec=encoder_spec,
         settings=canonical(COPIES_VALIDATION or {}),
-        transforms=COPY_TRANSFORMS,
+        transforms=COPY_MATCHING,
         level=config["copies"]["level"],
         precision=PRECISION,
     script:

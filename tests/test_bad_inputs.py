@@ -336,6 +336,11 @@ CLI_CASES = [
         lambda t: ["copies", *_ct(t)[1:], "--out", str(t / "o.csv"), "--transformed", "hflip=Q.h5"],
         r"--transformed 'hflip=Q.h5': give NAME=GENERATED.h5,TEST.h5",
     ),
+    (
+        "copies training-transformed without its file",
+        lambda t: ["copies", *_ct(t)[1:], "--out", str(t / "o.csv"), "--training-transformed", "crop_0.8"],
+        r"--training-transformed 'crop_0.8': give NAME=TRAIN.h5",
+    ),
     # memprint data and sample: config read by the shared loader
     (
         "data without data section",

@@ -135,6 +135,34 @@ def test_test_images_go_through_the_same_transforms_as_generated_ones(world):
     assert (skipped <= 0.01).mean() > 0.5
 
 
+def test_a_training_side_edit_finds_copies_that_lost_information_and_keeps_the_level(world):
+    """An edit that loses information (two coordinates overwritten, as a crop loses the border) cannot be undone
+    on Q; embedding T under it (label T:edit) finds such copies with their source, P matched against the edited
+    T keeps held-out images at the level, and leaving P out is refused."""
+    rng, train, ref = world
+
+    def edit(x):
+        return np.concatenate([x[:, :4], np.ones((len(x), 2), np.float32)], axis=1)
+
+    test = _mixture(np.random.default_rng(9), 3000)
+    ref = LayerReference.fit(train, test, CTSettings(cells=3))
+    source = rng.choice(len(train), 200, replace=False)
+    q = np.concatenate([edit(train[source]), _mixture(rng, 800)])
+    _, plain, _ = _flags([ref], {"identity": [q]}, {"identity": None})
+    assert plain[:200].mean() < 0.5
+    label = "T:edit"
+    found = find(
+        [ref], ["l0"], {"identity": [q], label: [q]}, {"identity": None, label: [test]}, train={label: [edit(train)]}
+    )
+    image = calibrated(smallest(found.scaled), found.null) <= 0.01
+    assert image[:200].mean() > 0.98 and image[200:].mean() <= 0.025
+    assert (found.rows[:200, 0, 1] == source).mean() > 0.98
+    with pytest.raises(MemprintError, match="needs P's embeddings as they are"):
+        find([ref], ["l0"], {"identity": [q], label: [q]}, {"identity": None}, train={label: [edit(train)]})
+    with pytest.raises(MemprintError, match="other rows than T"):
+        find([ref], ["l0"], {label: [q]}, {label: [test]}, train={label: [edit(train[:10])]})
+
+
 def test_layer_table_and_rates_carry_one_flag_per_image_and_layer(world):
     rng, train, ref = world
     q = np.concatenate([train[:50], _mixture(rng, 450)])

@@ -93,6 +93,15 @@ def test_an_earlier_memprint_output_may_be_replaced(sets, tmp_path, capsys):
     assert not [p for p in os.listdir(tmp_path) if p.endswith(".tmp")]
 
 
+def test_copies_match_generated_images_against_an_edited_training_set(sets, tmp_path, capsys):
+    from memprint.io import read_csv
+
+    out = tmp_path / "copies.csv"
+    argv = [*_copies(sets, str(out)), "--training-transformed", f"crop_0.8={sets['T']}"]
+    assert run(argv, capsys)[0] == 0
+    assert set(read_csv(out)["transform"]) == {"identity", "T:crop_0.8"}
+
+
 def test_two_outputs_of_one_command_must_differ(tmp_path, capsys):
     out = str(tmp_path / "same.h5")
     one_line(*run(["data", "--config", str(TINY_CONFIG), "--train", out, "--test", out], capsys), "same file")

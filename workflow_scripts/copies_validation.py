@@ -2,6 +2,7 @@
 
 from memprint.runtime import job
 from memprint.stages.copies import copies_validation
+from memprint.transforms import TRAINING_SIDE
 
 run = job(snakemake)
 transforms, given = snakemake.params.transforms, snakemake.input
@@ -12,6 +13,7 @@ copies_validation(
     fresh=given.fresh_images,
     images={"train": given.train_images, "test": given.test_images, "fresh": given.fresh_images},
     transformed_test={t: None if t == "identity" else path for t, path in zip(transforms, given.test)},
+    train_edited=dict(zip([t for t in transforms if t.startswith(TRAINING_SIDE)], given.train_edited)),
     encoder_spec=snakemake.params.spec,
     encoder_weights=given.weights or None,
     settings=snakemake.params.settings,

@@ -1,7 +1,7 @@
 """Snakemake adapter: every layer's embedding of an image set under one of the copy finder's transforms."""
 
 from memprint.runtime import job
-from memprint.stages.copies import embed_transformed
+from memprint.stages.encoders import embed_transformed
 
 run = job(snakemake)
 embed_transformed(

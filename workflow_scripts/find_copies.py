@@ -2,15 +2,19 @@
 
 from memprint.runtime import job
 from memprint.stages.copies import find_copies
+from memprint.transforms import TRAINING_SIDE
 
 run = job(snakemake)
-transforms = snakemake.params.transforms
-files = zip(transforms, snakemake.input.generated, snakemake.input.test)
+labels = snakemake.params.transforms
+edited = dict(zip([t for t in labels if t.startswith(TRAINING_SIDE)], snakemake.input.train_edited))
+files = zip(labels, snakemake.input.generated, snakemake.input.test)
 find_copies(
     reference=snakemake.input.reference,
     train=snakemake.input.train,
     generated=snakemake.input.generated[0],
-    transformed={t: {"generated": q, "test": None if t == "identity" else p} for t, q, p in files},
+    transformed={
+        t: {"generated": q, "test": None if t == "identity" else p, "train": edited.get(t)} for t, q, p in files
+    },
     level=snakemake.params.level,
     layers_out=snakemake.output.layers,
     images_out=snakemake.output.images,

@@ -79,6 +79,7 @@ def cmd_copies(args) -> dict:
     from memprint.ct import CTSettings, LayerReference
     from memprint.embedding_files import read_embeddings
     from memprint.io import write_csv
+    from memprint.transforms import TRAINING_SIDE
 
     settings = CTSettings(cells=args.cells, min_generated_per_cell=args.min_generated_per_cell, seed=args.seed)
     if not 0 < args.level < 1:
@@ -92,8 +93,16 @@ def cmd_copies(args) -> dict:
             raise MemprintError(f"--transformed {item!r}: give NAME=GENERATED.h5,TEST.h5 (both embedded under NAME)")
         _, _, p_layers, q_layers = load_three(args.train, p_file, q_file, args.layer)
         transformed_q[name], transformed_p[name] = q_layers, p_layers
+    edited_t = {}
+    for item in args.training_transformed or []:
+        name, _, t_file = item.partition("=")
+        if not (name and t_file):
+            raise MemprintError(f"--training-transformed {item!r}: give NAME=TRAIN.h5 (T embedded under NAME)")
+        label = TRAINING_SIDE + name
+        edited_t[label] = load_three(t_file, args.test, args.generated, args.layer)[1]
+        transformed_q[label], transformed_p[label] = generated, test
     refs = [LayerReference.fit(t, p, settings, layer=name) for name, t, p in zip(names, train, test)]
-    found = find(refs, names, transformed_q, transformed_p)
+    found = find(refs, names, transformed_q, transformed_p, train=edited_t)
 
     def ids(path, n):
         return (
@@ -132,7 +141,7 @@ def cmd_embed(args) -> dict:
         args.weights = spec["weights"]  # a file or folder, relative to the working folder as in a pipeline config
     set_precision(args.precision)
     if args.transform != "identity":
-        from memprint.stages.copies import embed_transformed
+        from memprint.stages.encoders import embed_transformed
         from memprint.transforms import check_name
 
         check_name(args.transform)

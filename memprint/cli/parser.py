@@ -181,6 +181,13 @@ def build_parser() -> argparse.ArgumentParser:
         help="Q and P embedded under a transform too (memprint embed --transform NAME); repeat for more",
     )
     cop.add_argument(
+        "--training-transformed",
+        action="append",
+        metavar="NAME=T.h5",
+        help="T embedded under an edit that loses pixels (crop_0.8, rotate_15): Q and P as they are are matched "
+        "against it too; repeat for more",
+    )
+    cop.add_argument(
         "--level",
         type=float,
         default=section_defaults("copies")["level"],

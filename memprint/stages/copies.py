@@ -1,5 +1,5 @@
 """Copy-finder stages: one generator's copies (per image, layer and transform), the figures and auditor pages
-drawn from them, the images under a transform embedded, and the planted-copies validation."""
+drawn from them, and the planted-copies validation."""
 
 from __future__ import annotations
 
@@ -29,8 +29,10 @@ def find_copies(
     device: str = "auto",
 ) -> pd.DataFrame:
     """Every generated image's copies: per layer and transform (``layers_out``) and one flag per image at a
-    family-wise false-positive rate of ``level`` (``images_out``). ``transformed``: transform -> {"test": P's
-    embeddings under it, "generated": Q's} (the identity entry names P's none: the reference holds them)."""
+    family-wise false-positive rate of ``level`` (``images_out``). ``transformed``: matching label -> {"test": P's
+    embeddings under it, "generated": Q's} (the identity entry names P's none: the reference holds them); a
+    training-side label (``T:crop_0.8``) also names {"train": T's embeddings under its edit}, with Q and P as
+    they are."""
     from memprint.copies import image_table, layer_table
     from memprint.copy_finder import find
 
@@ -40,7 +42,12 @@ def find_copies(
     transforms = list(transformed)
     generated_layers = {t: read(files["generated"]).layers for t, files in transformed.items()}
     test_layers = {t: read(files["test"]).layers if files.get("test") else None for t, files in transformed.items()}
-    found = find(refs, train_emb.layer_names, generated_layers, test_layers, resolve_device(device))
+    edited = {t: read(files["train"]) for t, files in transformed.items() if files.get("train")}
+    for label, emb in edited.items():
+        if list(emb.image_ids) != list(train_emb.image_ids):
+            raise MemprintError(f"T under {label} and {train} hold different images; re-embed the edited training set")
+    train_layers = {t: emb.layers for t, emb in edited.items()}
+    found = find(refs, train_emb.layer_names, generated_layers, test_layers, resolve_device(device), train=train_layers)
     meta = {
         "generated_embeddings": generated,
         "transforms": transforms,
@@ -133,11 +140,11 @@ def auditor_page(
     pdf: str,
     shown: int = 12,
 ) -> pd.DataFrame:
-    """The flagged images of one generator ranked by p-value, each beside itself under the matching transform and
-    the training image it matched, with the layers that flag it: a CSV of every flagged image and a page of the
-    first ``shown``."""
+    """The flagged images of one generator ranked by p-value, each beside the training image it matched, both under
+    the matching transform's edits (a training-side one edits the training image), with the layers that flag it:
+    a CSV of every flagged image and a page of the first ``shown``."""
     from memprint.plots_copies import plot_auditor_page
-    from memprint.transforms import apply
+    from memprint.transforms import apply, sides
 
     table = read_csv(images_file)
     flagged = table[table["copy"]].sort_values(["image_p", "closeness"])
@@ -146,44 +153,17 @@ def auditor_page(
     generated, train_set = read_imageset(imageset), read_imageset(train)
     pictures = {}
     for pick in flagged.head(shown).itertuples():
-        image = _image(generated, pick.sample_id)
+        image, (query_edit, training_edit) = _image(generated, pick.sample_id), sides(pick.transform)
         pictures[pick.sample_id] = (
             image,
-            apply(pick.transform, image[None])[0],
-            _image(train_set, pick.nearest_train_id),
+            apply(query_edit, image[None])[0],
+            apply(training_edit, _image(train_set, pick.nearest_train_id)[None])[0],
         )
     title = f"{generator}: {len(flagged)} of {len(table)} images flagged as copies (family-wise level {level:g})"
     plot_auditor_page(
         flagged.head(shown), pictures, png, pdf, title, f"{meta['method']}; weights: {meta.get('weights_source')}"
     )
     return flagged
-
-
-def embed_transformed(
-    *,
-    spec: dict,
-    weights: str | None,
-    imageset: str,
-    transform: str,
-    out: str,
-    batch_size: int = 256,
-    device: str = "auto",
-) -> None:
-    """Every layer's embedding of an image set under ``transform`` (the copy finder's matching), via a transformed
-    copy of the image set."""
-    import tempfile
-    from pathlib import Path
-
-    from memprint.io import ImageSet, write_imageset
-    from memprint.stages.encoders import embed
-    from memprint.transforms import apply
-
-    source = read_imageset(imageset)
-    attrs = {**source.attrs, "transform": transform, "transformed_from": imageset}
-    with tempfile.TemporaryDirectory() as scratch:
-        path = str(Path(scratch) / "transformed.h5")
-        write_imageset(path, ImageSet(apply(transform, source.images), source.labels, source.image_ids, attrs))
-        embed(spec, weights, path, out, batch_size=batch_size, device=device, progress=False)
 
 
 def copies_validation(
@@ -194,6 +174,7 @@ def copies_validation(
     fresh: str,
     images: dict[str, str],
     transformed_test: dict[str, str],
+    train_edited: dict[str, str] | None = None,
     encoder_spec: dict,
     encoder_weights: str | None,
     settings: dict,
@@ -204,9 +185,10 @@ def copies_validation(
     device: str = "auto",
     batch_size: int = 64,
 ) -> pd.DataFrame:
-    """Planted copies edited six ways among a perfect generator's samples, and that generator's samples alone:
+    """Planted copies edited eight ways among a perfect generator's samples, and that generator's samples alone:
     memprint's AUC and flagged share beside the pixel-L2 and DCR baselines (``memprint.copies_validation``).
-    ``images``: the train, test and fresh image sets; ``transformed_test``: transform -> P's embeddings under it."""
+    ``images``: the train, test and fresh image sets; ``transformed_test``: matching label -> P's embeddings under
+    its query-side edit; ``train_edited``: training-side label -> T's embeddings under its edit."""
     from memprint.copies_validation import embed_layers, validation_table
     from memprint.encoders import load_encoder
     from memprint.plots_copies import plot_copies_validation
@@ -219,6 +201,7 @@ def copies_validation(
     dev = resolve_device(device)
     encoder = load_encoder(encoder_spec, encoder_weights, dev)
     test_embedded = {t: (read_embeddings(path).layers if path else None) for t, path in transformed_test.items()}
+    edited = {label: read_embeddings(path).layers for label, path in (train_edited or {}).items()}
     table = validation_table(
         refs,
         train_emb.layer_names,
@@ -232,6 +215,7 @@ def copies_validation(
         level,
         settings,
         dev,
+        edited,
     )
     meta = {
         "fresh": fresh,

@@ -1,4 +1,5 @@
-"""Encoder stages: train the pipeline's own ViT, fetch pretrained weights, embed an image set (every layer)."""
+"""Encoder stages: train the pipeline's own ViT, fetch pretrained weights, embed an image set (every layer) as it
+is or under one of the copy finder's transforms."""
 
 from __future__ import annotations
 
@@ -98,3 +99,28 @@ def embed(
         writer.finish(seconds=time.perf_counter() - started)
     finally:
         writer.close()
+
+
+def embed_transformed(
+    *,
+    spec: dict,
+    weights: str | None,
+    imageset: str,
+    transform: str,
+    out: str,
+    batch_size: int = 256,
+    device: str = "auto",
+) -> None:
+    """Every layer's embedding of an image set under ``transform`` (the copy finder's matching), via a transformed
+    copy of the image set."""
+    import tempfile
+
+    from memprint.io import ImageSet, write_imageset
+    from memprint.transforms import apply
+
+    source = read_imageset(imageset)
+    attrs = {**source.attrs, "transform": transform, "transformed_from": imageset}
+    with tempfile.TemporaryDirectory() as scratch:
+        path = str(Path(scratch) / "transformed.h5")
+        write_imageset(path, ImageSet(apply(transform, source.images), source.labels, source.image_ids, attrs))
+        embed(spec, weights, path, out, batch_size=batch_size, device=device, progress=False)

@@ -1,61 +1,14 @@
-"""The building blocks of C_T inside one cell: exact nearest-training distances (torch, in bounded blocks), the
-nearest-centre cell of a point, and the Mann-Whitney z of test against generated distances (Meehan et al.)."""
+"""The building blocks of C_T inside one cell: the nearest-centre cell of a point, the seeded sample KMeans is fit
+on, and the Mann-Whitney z of test against generated distances (Meehan et al.); the nearest-training search is
+``memprint.search``."""
 
 from __future__ import annotations
 
 import math
 
 import numpy as np
-import torch
 
 from memprint import MemprintError
-from memprint.runtime import resolve_device
-
-
-def nearest_distances(
-    queries: np.ndarray,
-    refs: np.ndarray,
-    distance: str = "euclidean",
-    device: torch.device | None = None,
-    max_block_elements: int = 1 << 25,
-    return_index: bool = False,
-    exclude: np.ndarray | None = None,
-):
-    """Exact distance of every query row to its nearest reference row (and, with ``return_index``, that row's
-    index), computed in torch in bounded blocks; ``exclude[i]``: a reference row query i may not match (itself,
-    when the queries are the references).
-
-    Euclidean: the nearest row is found with the matrix-product form of the squared distance, then its distance
-    is recomputed from the difference vector, so near-copies (distance ~0) are not lost to cancellation.
-    """
-    if len(refs) == 0:
-        raise ValueError("no reference points")
-    device = device or resolve_device()
-    q_all = torch.as_tensor(np.ascontiguousarray(queries), dtype=torch.float32, device=device)
-    r = torch.as_tensor(np.ascontiguousarray(refs), dtype=torch.float32, device=device)
-    if distance == "abs_cosine":
-        q_all = torch.nn.functional.normalize(q_all, dim=1)
-        r = torch.nn.functional.normalize(r, dim=1)
-    r_sq = (r * r).sum(1)
-    block = max(1, max_block_elements // len(r))
-    out, index = [], []
-    for start in range(0, len(q_all), block):
-        q = q_all[start : start + block]
-        if distance == "abs_cosine":
-            similarity, nearest = (q @ r.T).abs().max(dim=1)
-            out.append(1.0 - similarity)
-        else:
-            squared = (q * q).sum(1, keepdim=True) + r_sq - 2.0 * (q @ r.T)
-            if exclude is not None:
-                own = torch.as_tensor(exclude[start : start + len(q)], device=device)
-                squared[torch.arange(len(q), device=device), own] = float("inf")
-            nearest = squared.argmin(dim=1)
-            out.append((q - r[nearest]).norm(dim=1))
-        index.append(nearest)
-    dist = torch.cat(out).cpu().numpy() if out else np.zeros(0, np.float32)
-    if return_index:
-        return dist, (torch.cat(index).cpu().numpy() if index else np.zeros(0, np.int64))
-    return dist
 
 
 def average_ranks(values: np.ndarray) -> np.ndarray:
@@ -84,6 +37,13 @@ def assign_cells(points: np.ndarray, centers: np.ndarray) -> np.ndarray:
     c = centers.astype(np.float64)
     sq = (p * p).sum(1, keepdims=True) - 2.0 * p @ c.T + (c * c).sum(1)
     return sq.argmin(axis=1)
+
+
+def seeded_rows(points: np.ndarray, size: int | None, seed: int) -> np.ndarray:
+    """A seeded sample of ``size`` rows in their order (all rows when there are no more, or ``size`` is None)."""
+    if size is None or len(points) <= size:
+        return points
+    return points[np.sort(np.random.default_rng(seed).choice(len(points), size, replace=False))]
 
 
 def check_matrix(x, what: str, layer: str, width: int | None = None) -> np.ndarray:

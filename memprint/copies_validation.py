@@ -47,7 +47,7 @@ def embed_layers(encoder, images: np.ndarray, batch_size: int, device) -> list[n
 
 def pixel_nearest(images: np.ndarray, train_images: np.ndarray) -> np.ndarray:
     """Each image's Euclidean distance to its nearest training image in pixel space (0..1)."""
-    from memprint.cells import nearest_distances
+    from memprint.search import nearest_distances
 
     flat = images.reshape(len(images), -1).astype(np.float32) / 255.0
     return nearest_distances(flat, train_images.reshape(len(train_images), -1).astype(np.float32) / 255.0)

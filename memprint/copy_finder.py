@@ -70,21 +70,24 @@ def find(
             "a training-side transform needs P's embeddings as they are: P is matched against the edited T too, "
             "so its calibration stays exact"
         )
-    for label, edited in train.items():
-        if any(len(x) != len(ref.train_cells) for x, ref in zip(edited, refs) if not ref.undefined):
-            raise MemprintError(f"T under {label} holds other rows than T; embed the same training images under it")
     transforms = list(generated)
-    n, n_test, layers = len(generated[transforms[0]][0]), len(refs[0].test_cells), len(refs)
+    n, layers = len(generated[transforms[0]][0]), len(refs)
     p = np.full((n, layers, len(transforms)), np.nan)
     rows = np.zeros((n, layers, len(transforms)), np.int64)
     dist = np.full((n, layers, len(transforms)), np.nan)
     closeness = np.full((n, layers, len(transforms)), np.nan)
-    loo = np.full((n_test, layers, len(transforms)), np.nan)
-    for k, (name, ref) in enumerate(zip(layer_names, refs)):
+    loo = None  # (|P|, layers, transforms), once P's size is known
+    for k, (name, ref) in enumerate(zip(layer_names, refs)):  # refs may be built one layer at a time
         if ref.undefined:
             continue
+        loo = np.full((len(ref.test_cells), layers, len(transforms)), np.nan) if loo is None else loo
         for t, transform in enumerate(transforms):
-            against = _train_under(ref, train[transform][k] if transform in train else None)
+            edited = train[transform][k] if transform in train else None
+            if edited is not None and len(edited) != len(ref.train_cells):
+                raise MemprintError(
+                    f"T under {transform} holds other rows than T; embed the same training images under it"
+                )
+            against = _train_under(ref, edited)
             test_cells, test_dist = _test_under(against, (test.get(transform) or [None] * layers)[k], device, name)
             cells, dist[:, k, t], rows[:, k, t] = against.generated_neighbours(
                 generated[transform][k], device, layer=name
@@ -93,5 +96,6 @@ def find(
             p[:, k, t] = pvalues(test_cells, test_dist, cells, dist[:, k, t], draws)
             closeness[:, k, t] = scaled(test_cells, test_dist, cells, dist[:, k, t])
             loo[:, k, t] = leave_one_out_scaled(test_cells, test_dist)
+    loo = np.full((0, layers, len(transforms)), np.nan) if loo is None else loo  # no layer defined: nothing to flag
     layer_null = np.stack([smallest(loo[:, k]) for k in range(layers)], axis=1)
     return Found(p, rows, dist, closeness, smallest(loo), layer_null)

@@ -25,8 +25,9 @@ import numpy as np
 import torch
 
 from memprint import MemprintError
-from memprint.cells import assign_cells, check_matrix, mann_whitney_z, nearest_distances
+from memprint.cells import assign_cells, check_matrix, mann_whitney_z, seeded_rows
 from memprint.schema import section_defaults
+from memprint.search import nearest_distances
 
 DISTANCES = ("euclidean", "abs_cosine")
 
@@ -44,6 +45,7 @@ class CTSettings:
     distance: str = _DEFAULTS["distance"]
     seed: int = _DEFAULTS["seed"]
     kmeans_restarts: int = _DEFAULTS["kmeans_restarts"]
+    kmeans_sample: int | None = _DEFAULTS["kmeans_sample"]
     min_test_per_cell: int = _DEFAULTS["min_test_per_cell"]
 
     def __post_init__(self):
@@ -140,17 +142,8 @@ class LayerReference:
             msg = f"embeddings{where} are identical for every training image: C_T is undefined there"
             warnings.warn(msg, stacklevel=2)
             empty = np.zeros(0, np.int64)
-            return cls(
-                settings,
-                np.zeros((0, train.shape[1]), np.float32),
-                train,
-                empty,
-                empty,
-                np.zeros(0, np.float32),
-                None,
-                None,
-                warning=msg,
-            )
+            fields = (np.zeros((0, train.shape[1]), np.float32), train, empty, empty, np.zeros(0, np.float32))
+            return cls(settings, *fields, None, None, warning=msg)
         pca_mean = pca_components = None
         if (settings.pca_dim or 0) > train.shape[1]:
             raise MemprintError(f"pca_dim {settings.pca_dim} > embedding width {train.shape[1]}{where}; lower it")
@@ -167,7 +160,7 @@ class LayerReference:
         kmeans = KMeans(n_clusters=settings.cells, n_init=settings.kmeans_restarts, random_state=settings.seed)
         with warnings.catch_warnings():
             warnings.filterwarnings("ignore", message="Number of distinct clusters")
-            kmeans.fit(train_p)
+            kmeans.fit(seeded_rows(train_p, settings.kmeans_sample, settings.seed))
         ref.centers = kmeans.cluster_centers_.astype(np.float32)
         ref.train = train_p
         ref.train_cells = assign_cells(train_p, ref.centers)

@@ -7,6 +7,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -118,9 +119,28 @@ def _exclusive_lock(tmp: Path):
     return handle
 
 
+class OnDemand(Sequence):
+    """A sequence whose item ``k`` is made by ``make(k)`` each time it is asked for and not kept: a loop over the
+    layers of a large T holds one layer at a time."""
+
+    def __init__(self, length: int, make):
+        self._length, self._make = length, make
+
+    def __len__(self) -> int:
+        return self._length
+
+    def __getitem__(self, k):
+        if isinstance(k, slice):
+            return [self[i] for i in range(*k.indices(self._length))]
+        if not -self._length <= k < self._length:
+            raise IndexError(k)
+        return self._make(k % self._length)
+
+
 @dataclass
 class Embeddings:
-    """Per-layer embeddings of one image set: ``layers[i]`` is an (N, D_i) float32 array."""
+    """Per-layer embeddings of one image set: ``layers[i]`` is an (N, D_i) float32 array (read on access when
+    the file was read ``lazy``)."""
 
     layer_names: list[str]
     layers: list[np.ndarray]
@@ -128,7 +148,8 @@ class Embeddings:
     attrs: dict
 
 
-def read_embeddings(path: str | os.PathLike, layers: list[str] | None = None) -> Embeddings:
+def read_embeddings(path: str | os.PathLike, layers: list[str] | None = None, lazy: bool = False) -> Embeddings:
+    """``lazy``: every layer is read when it is used and not kept (memory: one layer of a large T, not all)."""
     with open_h5(path) as f:
         if "layers" not in f or "layer_names" not in f.attrs:
             raise MemprintError(f"{path}: no /layers group; this is not a memprint embedding file")
@@ -140,12 +161,21 @@ def read_embeddings(path: str | os.PathLike, layers: list[str] | None = None) ->
             if unknown:
                 raise MemprintError(f"{path}: unknown layer(s) {unknown}; the file holds {names}")
             names = layers
+        if lazy:
+            arrays = OnDemand(len(names), lambda k: _read_layer(path, names[k]))
+        else:
+            arrays = [_read_layer(path, name, f) for name in names]
+        ids = f["image_ids"].asstr()[()]
+        attrs = dict(f.attrs)
+    return Embeddings(names, arrays, np.asarray(ids, dtype=object), attrs)
+
+
+def _read_layer(path, name: str, file=None) -> np.ndarray:
+    """One layer as float32 (from the open ``file``, else opening ``path``)."""
+    with contextlib.nullcontext(file) if file is not None else open_h5(path) as f:
         try:
-            arrays = [f["layers"][name][()].astype(np.float32) for name in names]
+            return f["layers"][name][()].astype(np.float32)
         except OSError as err:  # fletcher32 checksum mismatch or an unreadable chunk
             raise MemprintError(
                 f"{path}: corrupt embedding data ({err}); delete the file and rerun the embedding step"
             ) from None
-        ids = f["image_ids"].asstr()[()]
-        attrs = dict(f.attrs)
-    return Embeddings(names, arrays, np.asarray(ids, dtype=object), attrs)

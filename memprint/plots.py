@@ -140,16 +140,17 @@ def plot_open_set(curves: pd.DataFrame, png, pdf, title: str, footnote: str) -> 
 
 def plot_image_rows(rows: dict[str, list], png, pdf, title: str, footnote: str) -> None:
     """Rows of images (uint8 HWC) with a caption under each; one row per key of ``rows``."""
-    width = max(len(images) for images in rows.values())
-    fig, axes = plt.subplots(len(rows), width, figsize=(1.3 * width, 1.6 * len(rows)), squeeze=False)
+    width = max(1, *(len(images) for images in rows.values()))
+    fig, axes = plt.subplots(len(rows), width, figsize=(1.7 * width, 1.9 * len(rows)), squeeze=False)
     for axes_row, (label, images) in zip(axes, rows.items()):
         for ax in axes_row:
             ax.axis("off")
         for ax, (image, caption) in zip(axes_row, images):
             ax.imshow(image.squeeze(-1) if image.shape[-1] == 1 else image, cmap="gray", vmin=0, vmax=255)
-            ax.set_title(caption, fontsize=7)
+            ax.set_title(caption, fontsize=6)
         axes_row[0].text(-0.1, 0.5, label, transform=axes_row[0].transAxes, ha="right", va="center", fontsize=8)
-    fig.suptitle(title)
+    fig.tight_layout(rect=(0, 0, 1, 0.9))  # the title above the captions, not over them
+    fig.suptitle(title, y=0.99)
     save_figure(fig, png, pdf, footnote)
 
 

@@ -42,14 +42,16 @@ def plot_copy_kinds(rates: pd.DataFrame, level: float, png, pdf, title: str, foo
     fig, axes = plt.subplots(rows, columns, figsize=(3.6 * columns, 2.4 * rows), squeeze=False)
     for ax in axes.flat:
         ax.axis("off")
-    for ax, generator in zip(axes.flat, generators):
+    for i, (ax, generator) in enumerate(zip(axes.flat, generators)):
         grid = rates[rates["generator"] == generator].pivot(index="transform", columns="layer", values="copy_rate")
         ax.axis("on")
-        sns.heatmap(grid, vmin=0, vmax=1, cmap="rocket_r", ax=ax, cbar=False, annot=False)
-        ax.set(title=generator, xlabel="layer", ylabel="")
+        first_column = i % columns == 0  # the matchings named once per row of panels
+        sns.heatmap(grid, vmin=0, vmax=1, cmap="rocket_r", ax=ax, cbar=False, annot=False, yticklabels=first_column)
+        ax.set(title=generator, xlabel="layer", ylabel="matching" if first_column else "")
         ax.tick_params(labelsize=6)
+    fig.tight_layout(rect=(0, 0, 0.9, 0.92))
     fig.colorbar(plt.cm.ScalarMappable(cmap="rocket_r"), ax=axes, shrink=0.6, label=f"share with p <= {level:g}")
-    fig.suptitle(title)
+    fig.suptitle(title, y=0.99)
     save_figure(fig, png, pdf, footnote)
 
 
@@ -97,8 +99,9 @@ def plot_copies_validation(table: pd.DataFrame, level: float, png, pdf, title: s
     axes[1].axhline(level, color="0.3", lw=0.8, ls="--")
     axes[1].set(ylabel="share flagged", ylim=(0, 1.02), title=f"flagged at level {level:g} (held-out: false positives)")
     for ax in axes:  # legends under the panels, where they hide no bar
-        ax.tick_params(axis="x", labelsize=7)
-        ax.legend(title="method", loc="upper center", bbox_to_anchor=(0.5, -0.16), ncol=3, fontsize=7)
+        ax.set_xlabel("planted kind")
+        ax.tick_params(axis="x", labelsize=7, labelrotation=30)
+        ax.legend(title="method", loc="upper center", bbox_to_anchor=(0.5, -0.36), ncol=3, fontsize=7)
     fig.suptitle(title)
     fig.tight_layout()
     save_figure(fig, png, pdf, footnote)

@@ -135,6 +135,8 @@ class Runtime:
     compile: bool
     invmm_batch_size: int
     precision: str
+    train_shards: int
+    search: str
 
 
 def job(snakemake) -> Runtime:
@@ -147,6 +149,7 @@ def job(snakemake) -> Runtime:
     import os
 
     from memprint.schema import section_defaults
+    from memprint.search import set_backend
 
     start_log(snakemake.log[0])
     set_precision(snakemake.params.get("precision", "auto"))  # a param: it changes numbers, so it reruns jobs
@@ -157,4 +160,6 @@ def job(snakemake) -> Runtime:
         sys.modules["torch"].set_num_threads(int(threads))
     os.environ["OMP_NUM_THREADS"] = os.environ["MKL_NUM_THREADS"] = threads
 
-    return Runtime(**{**section_defaults("runtime"), **snakemake.config.get("runtime", {})})
+    settings = Runtime(**{**section_defaults("runtime"), **snakemake.config.get("runtime", {})})
+    set_backend(settings.search)
+    return settings

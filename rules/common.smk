@@ -52,6 +52,7 @@ COPY_TRANSFORMS = config["copies"]["transforms"]  # identity first; each other o
 TRAINING_EDITS = config["copies"]["training_transforms"]  # each embeds T once more
 COPY_MATCHING = COPY_TRANSFORMS + [TRAINING_SIDE + t for t in TRAINING_EDITS]
 EXTRA_TRANSFORMS = list(dict.fromkeys([t for t in COPY_TRANSFORMS if t != "identity"] + TRAINING_EDITS))
+TRAIN_SHARDS = config["runtime"]["train_shards"]  # T's embedding jobs, gathered into one file
 CLAIMS = config.get("claims")  # optional: the claims table only when configured
 PUBLISH = CLAIMS["publish"] if CLAIMS is not None else None
 FIGURE_FORMATS = ["png", "pdf"]

@@ -10,8 +10,9 @@ from sklearn.cluster import KMeans
 from sklearn.neighbors import NearestNeighbors
 
 from memprint import MemprintError
-from memprint.cells import mann_whitney_z, nearest_distances
+from memprint.cells import mann_whitney_z
 from memprint.ct import CTSettings, LayerReference, ct_score
+from memprint.search import nearest_distances
 
 
 def meehan_reference_ct(train, test, generated, cells, seed, tau=None):
@@ -169,3 +170,13 @@ def test_average_ranks_are_scipys_rankdata(rng):
         assert np.array_equal(average_ranks(ties), rankdata(ties))
         distinct = rng.normal(size=size)
         assert np.array_equal(average_ranks(distinct), rankdata(distinct))
+
+
+def test_kmeans_fit_on_a_seeded_sample_of_a_large_t_keeps_the_score(data):
+    """Above ``kmeans_sample`` training points the cells come from a seeded sample (every point is then placed in
+    its nearest centre's cell); at or below it nothing changes."""
+    args = (data["train"], data["test"], data["same"][:300])
+    full = ct_score(*args, CTSettings(cells=4, kmeans_sample=None))
+    assert ct_score(*args, CTSettings(cells=4, kmeans_sample=len(data["train"]))).ct == full.ct
+    sampled = ct_score(*args, CTSettings(cells=4, kmeans_sample=200))
+    assert sum(sampled.train_per_cell) == len(data["train"]) and abs(sampled.ct - full.ct) < 0.5

@@ -74,6 +74,28 @@ def test_embed_stage_is_batch_size_independent_and_records_provenance(tiny_weigh
     assert len(a.attrs["imageset_sha256"]) == 64 and "input_size" in a.attrs["preprocess"]
 
 
+def test_four_shards_gathered_equal_one_embedding_job(tiny_weights, rng, tmp_path):
+    from memprint.stages.encoders import gather_shards
+
+    write_imageset(
+        tmp_path / "set.h5", ImageSet(images(rng, 50), np.zeros(50), np.arange(50).astype(str).astype(object), {})
+    )
+    args = (TINY, str(tiny_weights), str(tmp_path / "set.h5"))
+    embed(*args, str(tmp_path / "whole.h5"), batch_size=8, progress=False)
+    shards = [str(tmp_path / f"shard{i}.h5") for i in range(4)]
+    for i, path in enumerate(shards):
+        embed(*args, path, batch_size=8, progress=False, shard=(i, 4))
+    assert [len(read_embeddings(p).image_ids) for p in shards] == [12, 13, 12, 13]
+    gather_shards(shards, str(tmp_path / "gathered.h5"))
+    whole, gathered = read_embeddings(tmp_path / "whole.h5"), read_embeddings(tmp_path / "gathered.h5")
+    assert list(whole.image_ids) == list(gathered.image_ids) and whole.layer_names == gathered.layer_names
+    for x, y in zip(whole.layers, gathered.layers):
+        np.testing.assert_allclose(x, y, atol=2e-3)  # batches fall differently: float rounding, as a batch size
+    assert gathered.attrs["imageset_sha256"] == whole.attrs["imageset_sha256"]
+    with pytest.raises(MemprintError, match="is not shard 1 of 4 of this embedding"):
+        gather_shards([shards[0], str(tmp_path / "whole.h5"), *shards[2:]], str(tmp_path / "bad.h5"))
+
+
 def test_compiled_blocks_give_the_same_embeddings(tiny_weights, rng, tmp_path):
     """torch.compile of the blocks (runtime.compile) leaves the hooks outside the compiled code: same layers."""
     write_imageset(

@@ -90,6 +90,20 @@ def test_embedding_layout_chunks_dtype_and_resume(tmp_path, rng):
         assert json.loads(f.attrs["layer_names"]) == ["patch_embed", "blocks.00"] and f.attrs["complete"]
 
 
+def test_a_lazy_read_gives_the_same_layers_one_at_a_time(tmp_path, rng):
+    path = tmp_path / "emb.h5"
+    writer = _writer(path, n=50)
+    writer.write(0, [rng.normal(size=(50, 4)), rng.normal(size=(50, 6))])
+    writer.finish()
+    eager, lazy = read_embeddings(path), read_embeddings(path, lazy=True)
+    assert len(lazy.layers) == 2 and not isinstance(lazy.layers, list)
+    for a, b in zip(eager.layers, lazy.layers):
+        np.testing.assert_array_equal(a, b)
+    np.testing.assert_array_equal(lazy.layers[-1], eager.layers[1])
+    with pytest.raises(IndexError):
+        lazy.layers[2]
+
+
 def test_resume_with_another_key_starts_over(tmp_path, rng):
     path = tmp_path / "emb.h5"
     writer = _writer(path, key="old")

@@ -169,6 +169,19 @@ def test_without_fingerprint_and_claims_sections_only_scores_copies_and_figures_
     assert {"score_curve", "find_copies", "figure_ct_curves", "figure_copies", "auditor_page"} <= rules
 
 
+def test_four_train_shards_plan_four_embedding_jobs_for_t_and_one_gather(tmp_path):
+    cfg = yaml.safe_load(TINY.read_text())
+    cfg.setdefault("runtime", {})["train_shards"] = 4
+    config = tmp_path / "sharded.yaml"
+    config.write_text(yaml.safe_dump(cfg))
+    result = snakemake(tmp_path, config, "-n", "--quiet", "rules")
+    assert result.returncode == 0, result.stderr[-3000:]
+    counts = dict(re.findall(r"^(\w+)\s+(\d+)$", result.stdout, re.MULTILINE))
+    assert counts["embed_shard"] == "4" and counts["gather_train_shards"] == "1"
+    plain = snakemake(tmp_path, TINY, "-n", "--quiet", "rules")
+    assert int(counts["embed"]) == int(dict(re.findall(r"^(\w+)\s+(\d+)$", plain.stdout, re.MULTILINE))["embed"]) - 1
+
+
 @pytest.mark.parametrize(
     "edit, message",
     [

@@ -123,7 +123,7 @@ class MeanNearest(LayerScore):
     schema = {"properties": {"power": {"type": "number", "default": 1.0}}}
 
     def score(self, state, train, test, generated, device, layer, resampling=None):
-        from memprint.cells import nearest_distances
+        from memprint.search import nearest_distances
 
         d = nearest_distances(generated, train) ** self.spec["power"]
         reps = None if resampling is None else resampling.counts(len(d), "generated") @ d / len(d)

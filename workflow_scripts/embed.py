@@ -12,4 +12,5 @@ embed(
     batch_size=run.batch_size,
     device=run.device,
     compile_blocks=run.compile,
+    shard=snakemake.params.get("shard"),
 )

@@ -16,7 +16,7 @@ class AuthPct(LayerScore):
 
     def fit(self, train, test, device, layer):
         """Each training image's distance to its nearest other training image (itself excluded)."""
-        from memprint.cells import nearest_distances
+        from memprint.search import nearest_distances
 
         train = np.asarray(train, np.float32)
         nearest = np.empty(len(train), np.float32)
@@ -28,7 +28,7 @@ class AuthPct(LayerScore):
         return {"train_nearest": nearest}, ""
 
     def score(self, state, train, test, generated, device, layer, resampling=None):
-        from memprint.cells import nearest_distances
+        from memprint.search import nearest_distances
 
         dist, rows = nearest_distances(
             np.asarray(generated, np.float32), np.asarray(train, np.float32), "euclidean", device, return_index=True

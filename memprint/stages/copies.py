@@ -37,12 +37,12 @@ def find_copies(
     from memprint.copy_finder import find
 
     read = functools.cache(read_embeddings)  # the identity entry is ``generated`` itself: read once
-    train_emb, gen_emb = read(train), read(generated)
+    train_emb, gen_emb = read_embeddings(train, lazy=True), read(generated)  # T: one layer at a time
     refs, settings = load_ct_references(reference, train_emb)
     transforms = list(transformed)
     generated_layers = {t: read(files["generated"]).layers for t, files in transformed.items()}
     test_layers = {t: read(files["test"]).layers if files.get("test") else None for t, files in transformed.items()}
-    edited = {t: read(files["train"]) for t, files in transformed.items() if files.get("train")}
+    edited = {t: read_embeddings(files["train"], lazy=True) for t, files in transformed.items() if files.get("train")}
     for label, emb in edited.items():
         if list(emb.image_ids) != list(train_emb.image_ids):
             raise MemprintError(f"T under {label} and {train} hold different images; re-embed the edited training set")
@@ -111,16 +111,21 @@ def copy_figures(
     plot_copy_kinds(
         kinds, level, kinds_png, kinds_pdf, f"which kind of copying: rate by layer and transform, {encoder}", footnote
     )
-    picks = images.nsmallest(shown, ["image_p", "closeness"])
     sets, train_set = {g: read_imageset(p) for g, p in imagesets.items()}, read_imageset(train)
-    pairs = []
-    for pick in picks.itertuples():
-        pairs += [
-            (_image(sets[pick.generator], pick.sample_id), f"{pick.generator}\n{pick.transform}, {pick.layer_name}"),
-            (_image(train_set, pick.nearest_train_id), f"T, p={pick.image_p:.2g}"),
-        ]
+    rows = {}  # per generator that copies, its most certain copies: which image, which training image, how
+    for generator, block in images[images["copy"]].groupby("generator", sort=False):
+        rows[generator] = []
+        for pick in block.nsmallest(shown, ["image_p", "closeness"]).itertuples():
+            rows[generator] += [
+                (_image(sets[generator], pick.sample_id), f"{pick.sample_id}\n{pick.transform}, {pick.layer_name}"),
+                (_image(train_set, pick.nearest_train_id), f"{pick.nearest_train_id}\np = {pick.image_p:.2g}"),
+            ]
     plot_image_rows(
-        {"most copied": pairs}, pairs_png, pairs_pdf, f"most-copied pairs (generated | training), {encoder}", footnote
+        rows or {f"no image flagged at level {level:g}": []},
+        pairs_png,
+        pairs_pdf,
+        f"most-copied pairs per generator (generated | training), {encoder}",
+        footnote,
     )
 
 

@@ -8,10 +8,12 @@ import logging
 import time
 from pathlib import Path
 
+import numpy as np
+
 from memprint import MemprintError
 from memprint.embedding_files import EmbeddingWriter
 from memprint.encoders import Encoder, embed_images, load_encoder, save_weights
-from memprint.io import atomic_path, read_imageset
+from memprint.io import ImageSet, atomic_path, read_imageset
 from memprint.runtime import precision_used, resolve_device
 
 log = logging.getLogger(__name__)
@@ -64,14 +66,20 @@ def embed(
     device: str = "auto",
     progress: bool = True,
     compile_blocks: bool = False,
+    shard: tuple[int, int] | None = None,
 ) -> None:
     """Every layer's embedding of one image set, written resumably to ``out`` (float16, one pass per batch);
-    ``compile_blocks``: torch.compile the encoder's blocks first (worth it for large sets on a GPU)."""
+    ``compile_blocks``: torch.compile the encoder's blocks first (worth it for large sets on a GPU); ``shard``:
+    (i, n) embeds only the i-th of n even runs of rows (``gather_shards`` joins them)."""
     if batch_size < 1:
         raise MemprintError(f"batch size must be >= 1, got {batch_size}")
     started = time.perf_counter()
     dev = resolve_device(device)
     imageset = read_imageset(imageset_path)
+    whole_hash = imageset.content_hash()
+    if shard is not None:
+        rows = slice(*(len(imageset) * k // shard[1] for k in (shard[0], shard[0] + 1)))
+        imageset = ImageSet(imageset.images[rows], imageset.labels[rows], imageset.image_ids[rows], imageset.attrs)
     encoder = load_encoder(spec, weights, dev)
     if compile_blocks:
         encoder.compile_blocks()
@@ -83,11 +91,12 @@ def embed(
     attrs = {
         **encoder.identity,
         "imageset": str(imageset_path),
-        "imageset_sha256": imageset.content_hash(),
+        "imageset_sha256": whole_hash,  # a shard names the set it is part of
         "preprocess": encoder.preprocess.describe(),
         "pooling": encoder.pooling,
         "precision": precision_used(dev),
         "layer0": "patch_embed: mean of patch tokens entering the first block",
+        **({"shard": list(shard)} if shard else {}),
     }
     writer = EmbeddingWriter(out, encoder.layer_names, dims, len(imageset), imageset.image_ids, resume_key, attrs)
     try:
@@ -115,7 +124,7 @@ def embed_transformed(
     copy of the image set."""
     import tempfile
 
-    from memprint.io import ImageSet, write_imageset
+    from memprint.io import write_imageset
     from memprint.transforms import apply
 
     source = read_imageset(imageset)
@@ -124,3 +133,36 @@ def embed_transformed(
         path = str(Path(scratch) / "transformed.h5")
         write_imageset(path, ImageSet(apply(transform, source.images), source.labels, source.image_ids, attrs))
         embed(spec, weights, path, out, batch_size=batch_size, device=device, progress=False)
+
+
+def gather_shards(shards: list[str], out: str) -> None:
+    """The embedding files of an image set's shards (in row order) joined into one chunked file, one shard in
+    memory at a time."""
+    from memprint.embedding_files import read_embeddings
+
+    heads = [read_embeddings(path, lazy=True) for path in shards]
+    first = heads[0]
+    for index, (path, head) in enumerate(zip(shards, heads)):
+        same = [head.layer_names, *(head.attrs.get(k) for k in ("weights_sha256", "imageset_sha256"))]
+        if same != [first.layer_names, *(first.attrs.get(k) for k in ("weights_sha256", "imageset_sha256"))] or (
+            json.loads(head.attrs.get("shard", "null")) != [index, len(shards)]
+        ):
+            raise MemprintError(
+                f"{path} is not shard {index} of {len(shards)} of this embedding (layers, weights, image set or "
+                "shard differ); re-embed it"
+            )
+    ids = np.concatenate([head.image_ids for head in heads])
+    skip = ("layer_names", "resume_key", "rows_done", "complete", "created_utc", "shard")
+    attrs = {**{k: v for k, v in first.attrs.items() if k not in skip}, "gathered_from": shards}
+    writer = None
+    try:
+        for head in heads:
+            layers = list(head.layers)
+            if writer is None:
+                dims = [layer.shape[1] for layer in layers]
+                writer = EmbeddingWriter(out, first.layer_names, dims, len(ids), ids, json.dumps(shards), attrs)
+            writer.write(writer.rows_done, layers)
+        writer.finish()
+    finally:
+        if writer is not None:
+            writer.close()

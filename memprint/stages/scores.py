@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 
 from memprint import MemprintError
-from memprint.embedding_files import Embeddings, read_embeddings
+from memprint.embedding_files import Embeddings, OnDemand, read_embeddings
 from memprint.io import atomic_path, h5_attrs, open_h5, provenance, write_csv
 from memprint.runtime import resolve_device
 from memprint.scores import Resampling, score
@@ -19,11 +19,11 @@ from memprint.scores import Resampling, score
 def fit_references(
     *, train: str, test: str, scores: dict[str, dict], references: dict[str, str], device: str = "auto"
 ) -> None:
-    """Per score (name -> spec) and layer, what depends on T and P only, written to ``references[name]``; T and P
-    are read once."""
+    """Per score (name -> spec) and layer, what depends on T and P only, written to ``references[name]``; P is read
+    once, T one layer at a time."""
     import h5py
 
-    train_emb, test_emb = read_embeddings(train), read_embeddings(test)
+    train_emb, test_emb = read_embeddings(train, lazy=True), read_embeddings(test)  # T: one layer at a time
     if train_emb.layer_names != test_emb.layer_names:
         raise MemprintError(f"{train} and {test} hold different layers; re-embed both with one encoder")
     dev = resolve_device(device)
@@ -77,17 +77,19 @@ def load_reference(path: str, train: Embeddings) -> tuple[list[dict], dict]:
 
 
 def load_ct_references(path: str, train: Embeddings) -> tuple[list, dict]:
-    """The fitted C_T references of a C_T-kind score (one per layer) and its settings: what the copy finder
-    reuses."""
+    """The fitted C_T references of a C_T-kind score (one per layer, built when used: with ``train`` read lazily,
+    one layer of T in memory at a time) and its settings: what the copy finder reuses."""
     states, meta = load_reference(path, train)
     kind = score(meta["score"], {"kind": meta["kind"], **meta["settings"]})
     if not kind.copies:
         raise MemprintError(f"{path}: score {meta['score']} ({meta['kind']}) finds no nearest training images")
-    refs = [
-        kind.reference({k: v for k, v in state.items() if k != "warning"}, state["warning"], layer)
-        for state, layer in zip(states, train.layers)
-    ]
-    return refs, meta["settings"]
+
+    def reference(k: int):
+        return kind.reference(
+            {key: v for key, v in states[k].items() if key != "warning"}, states[k]["warning"], train.layers[k]
+        )
+
+    return OnDemand(len(states), reference), meta["settings"]
 
 
 def score_curve(
@@ -109,7 +111,7 @@ def score_curve(
 
     from memprint.ct_interval import percentile_interval
 
-    train_emb, test_emb, gen_emb = read_embeddings(train), read_embeddings(test), read_embeddings(generated)
+    train_emb, test_emb, gen_emb = read_embeddings(train, lazy=True), read_embeddings(test), read_embeddings(generated)
     dev = resolve_device(device)
     resampling = Resampling(intervals["replicates"], intervals["seed"], generator)
     for name, spec in scores.items():

@@ -1,9 +1,11 @@
 """Everything GPU-bound in one suite: embedding, C_T, the Table-1 C_T path through Snakemake, generators, InvMM.
 
-On one GPU (about 20 minutes; each part is one call of at most 10 minutes, the figures go to one JSON file):
+On one GPU, in ONE command of at most ``--budget-s`` seconds (480 by default: GPU time comes in short windows).
+Each part runs in its own process, in the order given, with what is left of the budget as its time limit; a part
+that runs out is recorded as not finished (with its sizes), one that cannot start is recorded as skipped, and the
+figures of the parts that finished are kept:
 
-    python benchmarks/gpu_suite.py --parts embedding ct --out $OUT/gpu_suite.json
-    python benchmarks/gpu_suite.py --parts pipeline generators invmm --out $OUT/gpu_suite.json   # merges
+    python benchmarks/gpu_suite.py --dinov2 ../shared/assets/dinov2_vits14 --out $OUT/gpu_suite.json
     python benchmarks/gpu_suite.py --readme README.md --out benchmarks/results/gpu_suite.json    # the Speed table
 
 ``--tiny`` runs every part at toy sizes on the CPU (a test does; its figures mean nothing). Random weights
@@ -17,7 +19,9 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
+import os
 import platform
+import signal
 import subprocess
 import sys
 import tempfile
@@ -56,6 +60,8 @@ FULL = {
     "invmm_images": 64,
     "invmm_steps": 100,
     "fingerprint": {"target_size": 500, "reference_sizes": [500, 1000]},
+    "search_train": 1_000_000,
+    "search_queries": 10_000,
 }
 TINY = {
     "embed_images": 48,
@@ -76,7 +82,10 @@ TINY = {
     "invmm_images": 2,
     "invmm_steps": 2,
     "fingerprint": {"target_size": 20, "reference_sizes": [20]},
+    "search_train": 2000,
+    "search_queries": 100,
 }
+PARTS = ["embedding", "ct", "search", "pipeline", "generators", "invmm"]
 TARGETS = [
     ("embedding.vit_base.end_to_end_images_per_s", ">=", 7500),
     ("embedding.vit_base.end_to_end_over_bare", ">=", 0.85),
@@ -292,6 +301,38 @@ def part_invmm(size: dict, device) -> dict:
     }
 
 
+def part_search(size: dict, device) -> dict:
+    """Exact nearest-neighbour search of |Q| queries in |T| 384-d rows: memprint's torch search on the device,
+    FAISS on the CPU, and FAISS on the GPU when faiss-gpu is installed (the same neighbours, checked)."""
+    from memprint import search
+
+    rng = np.random.default_rng(0)
+    train = rng.normal(size=(size["search_train"], 384)).astype(np.float32)
+    queries = rng.normal(size=(size["search_queries"], 384)).astype(np.float32)
+    out, rows = {"train": size["search_train"], "queries": size["search_queries"]}, {}
+    for name, backend, dev in (("torch_device", "torch", device), ("faiss_cpu", "faiss", torch.device("cpu"))):
+        search.set_backend(backend)
+        synchronize(dev)
+        started = time.perf_counter()
+        _, rows[name] = search.nearest_distances(queries, train, device=dev, return_index=True)
+        synchronize(dev)
+        out[f"{name}_seconds"] = time.perf_counter() - started
+    search.set_backend("auto")
+    try:
+        import faiss
+
+        if device.type == "cuda" and faiss.get_num_gpus() > 0:
+            started = time.perf_counter()
+            index = faiss.index_cpu_to_gpu(faiss.StandardGpuResources(), 0, faiss.IndexFlatL2(384))
+            index.add(train)
+            rows["faiss_gpu"] = index.search(queries, 1)[1][:, 0]
+            out["faiss_gpu_seconds"] = time.perf_counter() - started
+    except ImportError:
+        pass
+    out["same_neighbours"] = float(all(np.array_equal(rows["faiss_cpu"], r) for r in rows.values()))
+    return out
+
+
 def _lookup(results: dict, dotted: str):
     value = results
     for key in dotted.split("."):
@@ -335,26 +376,67 @@ def speed_table(results: dict) -> str:
     return "\n".join(lines) + "\n"
 
 
+def run_part(part: str, size: dict, device, tmp: Path, args) -> dict:
+    runners = {
+        "embedding": lambda: part_embedding(size, device, tmp, args.dinov2),
+        "ct": lambda: part_ct(size, device),
+        "search": lambda: part_search(size, device),
+        "pipeline": lambda: part_pipeline(size, tmp, args.cores),
+        "generators": lambda: part_generators(size, device),
+        "invmm": lambda: part_invmm(size, device),
+    }
+    return runners[part]()
+
+
+def run_within_budget(parts: list[str], argv: list[str], budget_s: float, tmp: Path) -> dict:
+    """Each part in a child process limited to what is left of the budget; what did not finish is said so."""
+    started, results = time.perf_counter(), {}
+    for part in parts:
+        left = budget_s - (time.perf_counter() - started)
+        if left < 15:
+            results[part] = {"status": f"skipped: {budget_s:.0f} s budget spent"}
+            continue
+        part_out = tmp / f"{part}.json"
+        command = [sys.executable, __file__, *argv, "--child", part, "--child-out", str(part_out)]
+        part_started = time.perf_counter()
+        child = subprocess.Popen(command, start_new_session=True)  # its own group: a timeout stops its jobs too
+        try:
+            code = child.wait(timeout=left)
+            results[part] = (
+                json.loads(part_out.read_text()) if code == 0 else {"status": f"failed (exit {code}); see above"}
+            )
+        except subprocess.TimeoutExpired:
+            os.killpg(child.pid, signal.SIGKILL)
+            child.wait()
+            results[part] = {"status": f"not finished within the {left:.0f} s left of the budget"}
+        print(f"{part}: {time.perf_counter() - part_started:.1f} s", flush=True)
+    return results
+
+
 def main(argv: list[str] | None = None) -> dict:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument(
-        "--parts",
-        nargs="+",
-        default=["embedding", "ct", "pipeline", "generators", "invmm"],
-        choices=["embedding", "ct", "pipeline", "generators", "invmm"],
-    )
+    parser.add_argument("--parts", nargs="+", default=PARTS, choices=PARTS)
     parser.add_argument("--tiny", action="store_true", help="toy sizes, for a CPU check")
     parser.add_argument("--device", default="auto")
     parser.add_argument("--dinov2", default=None, help="the DINOv2 asset folder (e.g. ../shared/assets/dinov2_vits14)")
     parser.add_argument("--cores", type=int, default=16, help="Snakemake cores for the pipeline part")
+    parser.add_argument("--budget-s", type=float, default=480, help="the whole command's time limit in seconds")
     parser.add_argument("--out", default="benchmarks/results/gpu_suite.json", help="JSON file (parts merge into it)")
     parser.add_argument("--readme", default=None, help="only regenerate this README's Speed table from --out")
+    parser.add_argument("--child", choices=PARTS, help=argparse.SUPPRESS)
+    parser.add_argument("--child-out", help=argparse.SUPPRESS)
+    argv = sys.argv[1:] if argv is None else argv
     args = parser.parse_args(argv)
     out = Path(args.out)
     if args.readme:
         fill_block(args.readme, "gpu-suite", speed_table(json.loads(out.read_text())))
         return json.loads(out.read_text())
     size, device = (TINY if args.tiny else FULL), resolve_device(args.device)
+    if args.child:  # one part, in its own process
+        with tempfile.TemporaryDirectory() as tmp:
+            figures = run_part(args.child, size, device, Path(tmp), args)
+        Path(args.child_out).write_text(json.dumps(figures, default=float))
+        return {}
     results = json.loads(out.read_text()) if out.exists() else {"parts": {}}
     results.update(
         device=torch.cuda.get_device_name(device)
@@ -363,19 +445,10 @@ def main(argv: list[str] | None = None) -> dict:
         torch=torch.__version__,
         date=dt.date.today().isoformat(),
         tiny=args.tiny,
+        budget_s=args.budget_s,
     )
     with tempfile.TemporaryDirectory() as tmp:
-        runners = {
-            "embedding": lambda: part_embedding(size, device, Path(tmp), args.dinov2),
-            "ct": lambda: part_ct(size, device),
-            "pipeline": lambda: part_pipeline(size, Path(tmp), args.cores),
-            "generators": lambda: part_generators(size, device),
-            "invmm": lambda: part_invmm(size, device),
-        }
-        for part in args.parts:
-            started = time.perf_counter()
-            results["parts"][part] = runners[part]()
-            print(f"{part}: {time.perf_counter() - started:.1f} s", flush=True)
+        results["parts"].update(run_within_budget(args.parts, argv, args.budget_s, Path(tmp)))
     results["targets"] = check_targets(results)
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(results, indent=2, default=float))

@@ -63,19 +63,27 @@ def encoder_entry(encoder: str, input_size: int | None) -> tuple[str, dict]:
     return NAME.sub("_", name), entry
 
 
+def _calibration(data: dict) -> str:
+    folder = data["folder"]
+    if "test_share" in folder:
+        return f"{folder['test_share']:.0%} of the training folder held out (class-stratified, seed {data['seed'] + 3})"
+    return folder["test"]
+
+
 def audit_config(args) -> dict:
     """The pipeline config of an audit: T and P from folders, each generated set as kind samples, one encoder,
     C_T and the copy finder."""
     encoder_name, encoder = encoder_entry(args.encoder, args.input_size)
-    for option in ("train", "test"):
+    for option in [o for o in ("train", "test") if getattr(args, o, None) is not None]:
         if not Path(getattr(args, option)).is_dir():
             raise MemprintError(f"--{option} {getattr(args, option)}: not a folder; give a folder of images")
+    share = getattr(args, "test_share", None)
+    if share is not None and not 0 < share < 1:
+        raise MemprintError(f"--test-share {share}: give a share between 0 and 1, e.g. 0.2")
+    folder = {"train": str(Path(args.train).resolve())}
+    folder |= {"test_share": share} if share is not None else {"test": str(Path(args.test).resolve())}
     return {
-        "data": {
-            "source": "folder",
-            "seed": args.seed,
-            "folder": {"train": str(Path(args.train).resolve()), "test": str(Path(args.test).resolve())},
-        },
+        "data": {"source": "folder", "seed": args.seed, "folder": folder},
         "generators": {
             name: {"kind": "samples", "path": path} for name, path in generated_sets(args.generated).items()
         },
@@ -115,7 +123,7 @@ def summary(out: Path, config: dict, top: int = 3) -> tuple[dict, str]:
             f"# memprint audit ({encoder}, C_T by Meehan et al.'s setting)",
             "",
             f"Weights: {made_by.get('weights_source')} (sha256 {str(made_by.get('weights_sha256'))[:12]}); seed "
-            f"{config['data']['seed']}; T {config['data']['folder']['train']}, P {config['data']['folder']['test']}.",
+            f"{config['data']['seed']}; T {config['data']['folder']['train']}, P {_calibration(config['data'])}.",
             "",
         ],
     )

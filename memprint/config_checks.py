@@ -57,12 +57,16 @@ def data_sizes(config: dict) -> tuple[int | None, int | None]:
         from memprint.datasets import IMAGE_SUFFIXES
 
         counts = []
-        for split in ("train", "test"):
+        for split in [s for s in ("train", "test") if s in data["folder"]]:
             folder = Path(data["folder"][split])
             count = sum(1 for p in folder.rglob("*") if p.suffix.lower() in IMAGE_SUFFIXES) if folder.is_dir() else None
             if count == 0:
                 raise _error(f"data.folder.{split}", f"{folder}: no image files; put images in it")
             counts.append(count)
+        if "test_share" in data["folder"]:  # P drawn from the training folder, as datasets.split_share draws it
+            whole = counts[0]
+            test = None if whole is None else min(whole - 1, max(1, round(data["folder"]["test_share"] * whole)))
+            counts = [None if whole is None else whole - test, test]
         train, test = counts
     if train is not None and data.get("duplicates"):
         train += data["duplicates"]["images"] * (data["duplicates"]["copies"] - 1)
@@ -80,7 +84,13 @@ def _check_files(config: dict) -> None:
             if data["cifar10"].get(f"{split}_npz"):
                 _require(data["cifar10"][f"{split}_npz"], f"data.cifar10.{split}_npz")
     if data["source"] == "folder":
-        for split in ("train", "test"):
+        if ("test" in data["folder"]) == ("test_share" in data["folder"]):
+            raise _error(
+                "data.folder",
+                "give either test (a folder of test images) or test_share (a share of the training folder held out "
+                "as P), not both and not neither",
+            )
+        for split in [s for s in ("train", "test") if s in data["folder"]]:
             _require(data["folder"][split], f"data.folder.{split}")
     from memprint.encoders import Encoder
 

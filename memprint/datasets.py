@@ -154,6 +154,15 @@ def with_classes(imageset: ImageSet, classes: list[str]) -> ImageSet:
     return ImageSet(imageset.images, labels, imageset.image_ids, {**imageset.attrs, "classes": classes})
 
 
+def split_share(imageset: ImageSet, share: float, seed: int) -> tuple[ImageSet, ImageSet]:
+    """(T, P): P is ``share`` of ``imageset``, drawn class-stratified with ``seed + 3``, T the rest; disjoint."""
+    n_test = min(len(imageset) - 1, max(1, round(share * len(imageset))))
+    rows = stratified_indices(imageset.labels, n_test, seed + 3, "data.folder.test_share")
+    rest = np.setdiff1d(np.arange(len(imageset)), rows)
+    how = f"data.folder.test_share {share:g} of the training folder, class-stratified, seed {seed + 3}"
+    return subset(imageset, rest, f"the rest after {how}"), subset(imageset, rows, how)
+
+
 def subset(imageset: ImageSet, rows: np.ndarray, how: str) -> ImageSet:
     """The rows ``rows`` of ``imageset``; ``how`` (e.g. the seed and the option that chose them) is recorded."""
     return ImageSet(

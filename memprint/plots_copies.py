@@ -27,7 +27,7 @@ def plot_copy_rates(rates: pd.DataFrame, level: float, png, pdf, title: str, foo
     curves = rates.rename(columns={"copy_rate": "value", "ci_low": "low", "ci_high": "high"})
     curve_lines(curves, ax, legend=True)
     ax.axhline(level, color="0.3", lw=0.8, ls="--")
-    ax.set(xlabel="layer (0 = patch embedding, block i = layer i + 1)", ylabel="share of images flagged at this layer")
+    ax.set(xlabel="layer (0 = patch embedding, i = output of block i)", ylabel="share of images flagged at this layer")
     ax.set(title=title, ylim=(-0.02, 1.02))
     ax.set_xticks(sorted(rates["layer"].unique()))
     ax.legend(fontsize=7, bbox_to_anchor=(1.02, 1), loc="upper left", title="generator")

@@ -4,6 +4,7 @@ and every failure is one line with a non-zero exit and no file left behind."""
 
 import os
 import subprocess
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -386,3 +387,40 @@ def test_an_image_set_whose_pixels_changed_is_refused_on_read(tmp_path, rng):
         f["images"][0, 0, 0, 0] ^= 1  # one bit
     with pytest.raises(MemprintError, match="do not match the SHA-256 recorded"):
         read_imageset(path)
+
+
+def test_a_held_out_share_of_the_training_folder_is_p_and_leaves_t(tmp_path):
+    from memprint.config_checks import data_sizes
+    from memprint.io import read_imageset
+    from memprint.stages.data import make_data
+
+    train = _folder(tmp_path / "t", 40, classes=("cat", "ship"))
+    config = _folder_config(train, None)
+    config["data"]["folder"] = {"train": train, "test_share": 0.25}
+    config = validate(config)
+    assert data_sizes(config) == (30, 10)  # known before any image is read, as the data step draws it
+    make_data(config["data"], str(tmp_path / "T.h5"), str(tmp_path / "P.h5"))
+    t, p = read_imageset(tmp_path / "T.h5"), read_imageset(tmp_path / "P.h5")
+    assert (len(t), len(p)) == (30, 10) and not set(t.image_ids) & set(p.image_ids)
+    assert sorted(p.labels.tolist()) == [0] * 5 + [1] * 5  # class-stratified
+    assert "test_share 0.25" in p.attrs["subset"]
+    for folder in ({"train": train}, {"train": train, "test": train, "test_share": 0.2}):
+        config = _folder_config(train, None)
+        config["data"]["folder"] = folder
+        with pytest.raises(MemprintError, match=r"give either test \(.*or test_share"):
+            validate(config)
+
+
+def test_audit_takes_a_held_out_share_of_the_training_folder_instead_of_a_test_folder(tmp_path):
+    from memprint.audit import audit_config
+    from memprint.cli.parser import build_parser
+
+    train, generated = _folder(tmp_path / "t", 40), _folder(tmp_path / "q", 10, seed=2)
+    common = ["audit", "--train", train, "--generated", generated, "--encoder", str(tmp_path), "--out", "x"]
+    args = build_parser().parse_args([*common, "--test-share", "0.2"])
+    config = audit_config(args)
+    assert config["data"]["folder"] == {"train": str(Path(train).resolve()), "test_share": 0.2}
+    with pytest.raises(MemprintError, match="one of the arguments --test --test-share is required"):
+        build_parser().parse_args(common)
+    with pytest.raises(MemprintError, match=r"--test-share 1\.5: give a share between 0 and 1"):
+        audit_config(build_parser().parse_args([*common, "--test-share", "1.5"]))

@@ -21,7 +21,8 @@ def test_gpu_suite_runs_every_part_at_toy_sizes(tmp_path):
     )
     results = json.loads(out.read_text())
     parts = results["parts"]
-    assert set(parts) == {"embedding", "ct", "pipeline", "generators", "invmm"} and results["tiny"] is True
+    assert set(parts) == {"embedding", "ct", "search", "pipeline", "generators", "invmm"} and results["tiny"] is True
+    assert parts["search"]["same_neighbours"] == 1.0 and parts["search"]["faiss_cpu_seconds"] > 0
     assert parts["embedding"]["vit_base"]["end_to_end_images_per_s"] > 0
     assert 0 < parts["embedding"]["vit_base"]["end_to_end_over_bare"] < 5
     assert parts["ct"]["all_layers_seconds"] == pytest.approx(
@@ -44,3 +45,13 @@ def test_gpu_suite_runs_every_part_at_toy_sizes(tmp_path):
     fill_block(readme, "gpu-suite", speed_table(results))
     text = readme.read_text()
     assert "old" not in text and "| ct.all_layers_seconds |" in text and text.endswith("tail\n")
+
+
+def test_gpu_suite_stops_a_part_at_the_budget_and_skips_what_cannot_start(tmp_path):
+    from benchmarks.gpu_suite import main
+
+    out = tmp_path / "gpu_suite.json"
+    results = main(["--tiny", "--device", "cpu", "--parts", "pipeline", "ct", "--budget-s", "25", "--out", str(out)])
+    assert results["parts"]["pipeline"]["status"].startswith("not finished within the")  # Snakemake alone takes longer
+    assert results["parts"]["ct"]["status"].startswith("skipped")
+    assert json.loads(out.read_text())["budget_s"] == 25

@@ -214,7 +214,13 @@ def build_parser() -> argparse.ArgumentParser:
         "--out audit/",
     )
     aud.add_argument("--train", required=True, help="folder of training images T (recursive; sub-folders = classes)")
-    aud.add_argument("--test", required=True, help="folder of test images P, never trained on (the calibration)")
+    calibration = aud.add_mutually_exclusive_group(required=True)
+    calibration.add_argument("--test", help="folder of test images P, never trained on (the calibration)")
+    calibration.add_argument(
+        "--test-share",
+        type=float,
+        help="no test folder: hold this share of the training folder out as P (seeded, class-stratified), e.g. 0.2",
+    )
     aud.add_argument(
         "--generated",
         required=True,

@@ -27,6 +27,9 @@ def make_data(data: dict, train_out: str, test_out: str, heldout_out: str | None
             datasets.cifar10("test", cfg.get("test_npz"), root),
         )
         limits = {"train": cfg.get("train_limit"), "test": cfg.get("test_limit")}
+    elif source == "folder" and data["folder"].get("test_share"):
+        whole = datasets.load_folder(data["folder"]["train"])
+        train, test = datasets.split_share(whole, data["folder"]["test_share"], seed)
     elif source == "folder":
         train, test = datasets.load_folder(data["folder"]["train"]), datasets.load_folder(data["folder"]["test"])
         classes = sorted(set(train.attrs["classes"]) | set(test.attrs["classes"]))

@@ -13,6 +13,8 @@ agree exactly. Time grows as |T|^a: ``a`` is fitted on the log-log points.
 
     python benchmarks/scaling.py --sizes 10000 30000 100000 300000 1000000 --torch-up-to 100000 \\
         --data /tmp/memprint_scaling --out benchmarks/results/scaling.json
+
+``--merge`` reruns some sizes and keeps the file's other runs; each run records the commit that measured it.
 """
 
 from __future__ import annotations
@@ -82,7 +84,8 @@ def write_set(path: Path, model, n: int, seed: int, planted: list[np.ndarray] | 
 def make_data(folder: Path, size: int, queries: int, layers: int, dim: int) -> dict[str, Path]:
     """T of ``size`` rows and P, Q of ``queries`` rows (Q: 1% near-copies of T's first rows), cached by name."""
     folder.mkdir(parents=True, exist_ok=True)
-    files = {s: folder / f"{s}_{n}_{layers}x{dim}.h5" for s, n in (("train", size), ("test", queries), ("q", queries))}
+    tag = f"{size}_{queries}_{layers}x{dim}"  # Q's near-copies are rows of this T: one set of files per size
+    files = {s: folder / f"{s}_{tag}.h5" for s in ("train", "test", "q")}
     if all(p.exists() for p in files.values()):
         return files
     model = mixture(layers, dim, seed=0)
@@ -156,6 +159,13 @@ def measure(train: str, test: str, generated: str, backend: str, threads: int, w
     }
 
 
+def commit() -> str:
+    """The code that measured a run: the checkout's commit, marked when it had uncommitted changes."""
+    head = subprocess.run(["git", "-C", str(REPO), "rev-parse", "--short", "HEAD"], capture_output=True, text=True)
+    dirty = subprocess.run(["git", "-C", str(REPO), "status", "--porcelain"], capture_output=True, text=True)
+    return head.stdout.strip() + ("+changes" if dirty.stdout.strip() else "") if head.returncode == 0 else "unknown"
+
+
 def fit_growth(sizes: list[int], seconds: list[float]) -> float:
     """The exponent ``a`` of time ~ |T|^a by least squares on the log-log points."""
     return float(np.polyfit(np.log(sizes), np.log(seconds), 1)[0]) if len(sizes) > 1 else float("nan")
@@ -193,18 +203,47 @@ def plot(runs: list[dict], png: Path, title: str) -> None:
 
 
 def table(runs: list[dict]) -> str:
-    lines = [
-        "| |T| | search | fit (cells, P) s | C_T curve s | copy finder s | total min | peak RSS GiB | planted found |",
-        "|---|---|---|---|---|---|---|---|",
+    lines = [  # the commit column: the code that measured each run
+        "| |T| | search | fit (cells, P) s | C_T curve s | copy finder s | total min | peak RSS GiB | planted found "
+        "| code |",
+        "|---|---|---|---|---|---|---|---|---|",
     ]
     for r in sorted(runs, key=lambda r: (r["size"], r["backend"])):
         s = r["seconds"]
         lines.append(
             f"| {r['size']:,} | {r['backend']} | {s['fit (cells, P)']:.0f} | {s['C_T curve']:.0f} | "
             f"{s['copy finder']:.0f} | {r['total_seconds'] / 60:.1f} | {r['peak_rss_gib']:.2f} | "
-            f"{r['planted_found']:.0%} |"
+            f"{r['planted_found']:.0%} | {r.get('commit', '')} |"
         )
     return "\n".join(lines)
+
+
+def projection(runs: list[dict], layers: int, dim: int, images: float = 1e8, shard: int = 1_000_000) -> str:
+    """10^8 training images as shards of 10^6, from the measured runs: what one more shard costs (the run at
+    10^6 less the smallest run's fixed part: KMeans on its sample, the bootstrap), and the storage per image."""
+    faiss_runs = {r["size"]: r for r in runs if r["backend"] == "faiss"}
+    if shard not in faiss_runs:
+        return ""
+    fixed = faiss_runs[min(faiss_runs)]["total_seconds"]
+    per_shard = faiss_runs[shard]["total_seconds"] - fixed
+    shards = int(images // shard)
+    hours = shards * per_shard / 3600
+    stored = layers * dim * 2
+    return (
+        f"Projected for {images:.0e} training images as {shards} shards of {shard:,} (one job each, the per-shard "
+        f"top-1 merged): one shard costs {per_shard / 60:.1f} min on these cores beyond the fixed "
+        f"{fixed / 60:.1f} min, so {hours:.1f} core-pair hours in all, {hours / 50:.2f} h on 50 such nodes. "
+        f"Storage: {stored:,} bytes per image for {layers} float16 layers of {dim} ({stored * images / 1e12:.1f} TB); "
+        f"an IVF-PQ code of 48 bytes plus an 8-byte id per layer would hold {56 * layers * images / 1e9:.0f} GB."
+    )
+
+
+def report(summary: dict, out: Path) -> None:
+    runs = summary["runs"]
+    text = table(runs) + "\n\n" + f"Time grows as |T|^{summary['growth_exponent_faiss']:.2f} (FAISS, fitted). "
+    text += projection(runs, summary["layers"], summary["dim"]) + "\n"
+    out.with_suffix(".md").write_text(text)
+    plot(runs, out.with_suffix(".png"), f"C_T + copy finder, all layers, from disk: {summary['data']}")
 
 
 def main() -> None:
@@ -217,6 +256,8 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--data", default="/tmp/memprint_scaling", help="where the synthetic embeddings are cached")
     parser.add_argument("--out", default="benchmarks/results/scaling.json")
+    parser.add_argument("--report-only", action="store_true", help="redraw the table and figure from --out")
+    parser.add_argument("--merge", action="store_true", help="keep --out's runs of other sizes, replace these")
     parser.add_argument("--one", nargs=4, metavar=("TRAIN", "TEST", "Q", "BACKEND"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.one:  # the measured child process
@@ -224,13 +265,16 @@ def main() -> None:
         print(json.dumps(measure(*files, backend, args.threads, Path(args.data) / f"work_{backend}")))
         return
     runs, out = [], Path(args.out)
+    if args.report_only:
+        report({"layers": args.layers, "dim": args.dim} | json.loads(out.read_text()), out)
+        return
     for size in args.sizes:
         files = make_data(Path(args.data), size, args.queries, args.layers, args.dim)
         for backend in ("faiss", "torch") if size <= args.torch_up_to else ("faiss",):
             command = [sys.executable, __file__, "--one", *map(str, files.values()), backend]
             command += ["--threads", str(args.threads), "--data", args.data]
             result = json.loads(subprocess.run(command, check=True, capture_output=True, text=True).stdout)
-            runs.append({"size": size, "backend": backend, **result})
+            runs.append({"size": size, "backend": backend, "commit": commit(), **result})
             print(
                 f"|T| = {size:,} {backend}: {result['total_seconds'] / 60:.1f} min, {result['peak_rss_gib']:.2f} GiB",
                 flush=True,
@@ -240,19 +284,24 @@ def main() -> None:
         if len(pair) == 2:
             same = pair[0]["ct"] == pair[1]["ct"] and pair[0]["flagged"] == pair[1]["flagged"]
             pair[0]["same_as_torch"] = pair[1]["same_as_torch"] = same
+    if args.merge and out.exists():
+        measured = {(r["size"], r["backend"]) for r in runs}
+        runs = [r for r in json.loads(out.read_text())["runs"] if (r["size"], r["backend"]) not in measured] + runs
+        runs.sort(key=lambda r: (r["size"], r["backend"]))
     faiss_runs = sorted((r for r in runs if r["backend"] == "faiss"), key=lambda r: r["size"])
     summary = {
         "machine": f"{platform.processor() or platform.machine()}, {args.threads} threads",
         "data": f"{args.layers} layers x {args.dim}-d, Gaussian mixture ({COMPONENTS} components in {LATENT}-d, "
         f"noise {NOISE}), |P| = |Q| = {args.queries:,}, 1% of Q near-copies of T",
+        "layers": args.layers,
+        "dim": args.dim,
         "growth_exponent_faiss": fit_growth([r["size"] for r in faiss_runs], [r["total_seconds"] for r in faiss_runs]),
         "runs": [{k: v for k, v in r.items() if k != "flagged"} for r in runs],
     }
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(summary, indent=1))
-    out.with_suffix(".md").write_text(table(runs) + "\n")
-    plot(runs, out.with_suffix(".png"), f"C_T + copy finder, all layers, from disk: {summary['data']}")
-    print(table(runs))
+    report(summary, out)
+    print(out.with_suffix(".md").read_text())
 
 
 if __name__ == "__main__":

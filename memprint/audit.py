@@ -107,6 +107,12 @@ def workflow_command(config_file: Path, out: Path, cores: int, profile: str | No
     return command + (["--profile", profile] if profile else [])
 
 
+def _layer(row) -> str:
+    """One name for a layer in text, as in the figures: its index (0: the patch embedding, i: the output of block
+    i) with the module name the CSVs carry beside it."""
+    return f"layer {int(row['layer'])} ({row['layer_name']})"
+
+
 def summary(out: Path, config: dict, top: int = 3) -> tuple[dict, str]:
     """Per generated set: C_T per layer with its interval (range, layer of the minimum), the image-level copy rate
     with its interval, and the top flagged images; as a dict and as Markdown."""
@@ -134,22 +140,24 @@ def summary(out: Path, config: dict, top: int = 3) -> tuple[dict, str]:
         rate = image_level.loc[name]
         result[name] = {
             "ct": curve[["layer", "layer_name", "value", "low", "high"]].to_dict("records"),
-            "ct_min": {"layer_name": low["layer_name"], "value": low["value"], "low": low["low"], "high": low["high"]},
+            "ct_min": {k: low[k] for k in ("layer", "layer_name", "value", "low", "high")},
             "copy_rate": {k: rate[k] for k in ("copies", "samples", "copy_rate", "ci_low", "ci_high")},
-            "top_flagged": flagged.head(top)[["sample_id", "nearest_train_id", "layer_name", "transform", "image_p"]]
+            "top_flagged": flagged.head(top)[
+                ["sample_id", "nearest_train_id", "layer", "layer_name", "transform", "image_p"]
+            ]
             .astype(object)
             .to_dict("records"),
         }
         lines += [
             f"## {name}",
             f"- C_T from {curve['value'].min():.2f} to {curve['value'].max():.2f} over {len(curve)} layers; lowest at "
-            f"{low['layer_name']}: {low['value']:.2f} [95% {low['low']:.2f}, {low['high']:.2f}] "
+            f"{_layer(low)}: {low['value']:.2f} [95% {low['low']:.2f}, {low['high']:.2f}] "
             "(negative: copying; about 0: fine; positive: underfitting)",
             f"- copies: {int(rate['copies'])} of {int(rate['samples'])} images flagged, {rate['copy_rate']:.1%} "
             f"[95% {rate['ci_low']:.1%}, {rate['ci_high']:.1%}] at a {config['copies']['level']:g} family-wise "
             "false-positive rate",
             *(
-                f"  - {r['sample_id']} copies {r['nearest_train_id']} ({r['transform']}, {r['layer_name']}, "
+                f"  - {r['sample_id']} copies {r['nearest_train_id']} ({r['transform']}, {_layer(r)}, "
                 f"p = {r['image_p']:.2g})"
                 for r in result[name]["top_flagged"]
             ),

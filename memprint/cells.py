@@ -31,12 +31,16 @@ def mann_whitney_z(d_test: np.ndarray, d_generated: np.ndarray) -> float:
     return float((u - (m * n / 2.0 - 0.5)) / math.sqrt(m * n * (m + n + 1) / 12.0))
 
 
-def assign_cells(points: np.ndarray, centers: np.ndarray) -> np.ndarray:
-    """Index of the nearest centre (KMeans ``predict``), in float64 so ties at centre boundaries are rare."""
-    p = points.astype(np.float64)
+def assign_cells(points: np.ndarray, centers: np.ndarray, block: int = 1 << 16) -> np.ndarray:
+    """Index of the nearest centre (KMeans ``predict``), in float64 so ties at centre boundaries are rare; in
+    blocks of rows, so a million points need no float64 copy of all of them."""
     c = centers.astype(np.float64)
-    sq = (p * p).sum(1, keepdims=True) - 2.0 * p @ c.T + (c * c).sum(1)
-    return sq.argmin(axis=1)
+    c_sq = (c * c).sum(1)
+    cells = np.empty(len(points), np.int64)
+    for start in range(0, len(points), block):
+        p = points[start : start + block].astype(np.float64)
+        cells[start : start + block] = ((p * p).sum(1, keepdims=True) - 2.0 * p @ c.T + c_sq).argmin(axis=1)
+    return cells
 
 
 def seeded_rows(points: np.ndarray, size: int | None, seed: int) -> np.ndarray:

@@ -96,6 +96,8 @@ def find(
             p[:, k, t] = pvalues(test_cells, test_dist, cells, dist[:, k, t], draws)
             closeness[:, k, t] = scaled(test_cells, test_dist, cells, dist[:, k, t])
             loo[:, k, t] = leave_one_out_scaled(test_cells, test_dist)
+            del against
+        del ref  # this layer of T goes before the next one is built
     loo = np.full((0, layers, len(transforms)), np.nan) if loo is None else loo  # no layer defined: nothing to flag
     layer_null = np.stack([smallest(loo[:, k]) for k in range(layers)], axis=1)
     return Found(p, rows, dist, closeness, smallest(loo), layer_null)

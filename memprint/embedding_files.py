@@ -174,7 +174,7 @@ def _read_layer(path, name: str, file=None) -> np.ndarray:
     """One layer as float32 (from the open ``file``, else opening ``path``)."""
     with contextlib.nullcontext(file) if file is not None else open_h5(path) as f:
         try:
-            return f["layers"][name][()].astype(np.float32)
+            return f["layers"][name].astype(np.float32)[()]  # converted as read: no float16 copy of the layer
         except OSError as err:  # fletcher32 checksum mismatch or an unreadable chunk
             raise MemprintError(
                 f"{path}: corrupt embedding data ({err}); delete the file and rerun the embedding step"

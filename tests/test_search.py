@@ -106,3 +106,20 @@ def test_an_unknown_backend_is_refused():
 
     with pytest.raises(MemprintError, match="search backend 'annoy' is unknown; use one of auto, faiss, torch"):
         search.set_backend("annoy")
+
+
+@pytest.mark.pipeline
+def test_the_scaling_benchmark_runs_both_searches_from_disk_and_they_agree(tmp_path):
+    import json
+    import subprocess
+    import sys
+
+    out = tmp_path / "scaling.json"
+    command = [sys.executable, "benchmarks/scaling.py", "--sizes", "3000", "--queries", "300", "--layers", "2"]
+    command += ["--dim", "32", "--torch-up-to", "3000", "--data", str(tmp_path), "--out", str(out)]
+    subprocess.run(command, check=True, capture_output=True)
+    runs = json.loads(out.read_text())["runs"]
+    assert [r["backend"] for r in runs] == ["faiss", "torch"] and all(r["same_as_torch"] for r in runs)
+    assert runs[0]["planted_found"] == 1.0  # Q's 1% near-copies of T are flagged
+    assert all(r["peak_rss_gib"] > 0 and len(r["ct"]) == 2 for r in runs)
+    assert out.with_suffix(".png").exists() and "| 3,000 | faiss |" in out.with_suffix(".md").read_text()

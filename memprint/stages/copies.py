@@ -116,9 +116,10 @@ def copy_figures(
     for generator, block in images[images["copy"]].groupby("generator", sort=False):
         rows[generator] = []
         for pick in block.nsmallest(shown, ["image_p", "closeness"]).itertuples():
+            generated, training = _matched_pair(sets[generator], train_set, pick)
             rows[generator] += [
-                (_image(sets[generator], pick.sample_id), f"{pick.sample_id}\n{pick.transform}, {pick.layer_name}"),
-                (_image(train_set, pick.nearest_train_id), f"{pick.nearest_train_id}\np = {pick.image_p:.2g}"),
+                (generated, f"{pick.sample_id}\n{pick.transform}, {pick.layer_name}"),
+                (training, f"{pick.nearest_train_id}\np = {pick.image_p:.2g}"),
             ]
     plot_image_rows(
         rows or {f"no image flagged at level {level:g}": []},
@@ -131,6 +132,18 @@ def copy_figures(
 
 def _image(imageset, image_id: str) -> np.ndarray:
     return imageset.images[list(imageset.image_ids).index(image_id)]
+
+
+def _matched_pair(generated, train_set, pick) -> tuple[np.ndarray, np.ndarray]:
+    """A flagged image and its training match as they were compared: each under its side of the matching (a
+    mirrored generated image, or a training image cropped or turned for a ``T:`` matching)."""
+    from memprint.transforms import apply, sides
+
+    query_edit, training_edit = sides(pick.transform)
+    return (
+        apply(query_edit, _image(generated, pick.sample_id)[None])[0],
+        apply(training_edit, _image(train_set, pick.nearest_train_id)[None])[0],
+    )
 
 
 def auditor_page(
@@ -149,7 +162,6 @@ def auditor_page(
     the matching transform's edits (a training-side one edits the training image), with the layers that flag it:
     a CSV of every flagged image and a page of the first ``shown``."""
     from memprint.plots_copies import plot_auditor_page
-    from memprint.transforms import apply, sides
 
     table = read_csv(images_file)
     flagged = table[table["copy"]].sort_values(["image_p", "closeness"])
@@ -158,12 +170,7 @@ def auditor_page(
     generated, train_set = read_imageset(imageset), read_imageset(train)
     pictures = {}
     for pick in flagged.head(shown).itertuples():
-        image, (query_edit, training_edit) = _image(generated, pick.sample_id), sides(pick.transform)
-        pictures[pick.sample_id] = (
-            image,
-            apply(query_edit, image[None])[0],
-            apply(training_edit, _image(train_set, pick.nearest_train_id)[None])[0],
-        )
+        pictures[pick.sample_id] = (_image(generated, pick.sample_id), *_matched_pair(generated, train_set, pick))
     title = f"{generator}: {len(flagged)} of {len(table)} images flagged as copies (family-wise level {level:g})"
     plot_auditor_page(
         flagged.head(shown), pictures, png, pdf, title, f"{meta['method']}; weights: {meta.get('weights_source')}"

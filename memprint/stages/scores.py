@@ -36,6 +36,7 @@ def fit_references(
                 for key, value in state.items():
                     group.create_dataset(key, data=value)
                 group.attrs["warning"] = warning
+                del t, state  # this layer of T goes before the next one is read
             f.attrs.update(
                 h5_attrs(
                     provenance(
@@ -127,6 +128,7 @@ def score_curve(
             rows.append({"layer": index, "layer_name": layer, "value": result.value, "low": low, "high": high})
             rows[-1] |= result.detail
             curves_b.append(result.replicates)
+            del t  # this layer of T goes before the next one is read
         about = {
             "generator": generator,
             "score": name,

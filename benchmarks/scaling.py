@@ -25,6 +25,7 @@ import platform
 import resource
 import subprocess
 import sys
+import textwrap
 import time
 from pathlib import Path
 
@@ -194,7 +195,7 @@ def plot(runs: list[dict], png: Path, title: str) -> None:
     for ax in axes:
         ax.grid(alpha=0.3, which="both")
         ax.legend(fontsize=7)
-    fig.suptitle(title, fontsize=9)
+    fig.suptitle(textwrap.fill(title, 110), fontsize=9)
     fig.tight_layout()
     png.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(png, dpi=150)
@@ -232,7 +233,8 @@ def projection(runs: list[dict], layers: int, dim: int, images: float = 1e8, sha
     return (
         f"Projected for {images:.0e} training images as {shards} shards of {shard:,} (one job each, the per-shard "
         f"top-1 merged): one shard costs {per_shard / 60:.1f} min on these cores beyond the fixed "
-        f"{fixed / 60:.1f} min, so {hours:.1f} core-pair hours in all, {hours / 50:.2f} h on 50 such nodes. "
+        f"{fixed / 60:.1f} min (an upper bound: a shard job needs no KMeans fit and no bootstrap), so {hours:.1f} "
+        f"hours of such a node in all, {hours / 50:.2f} h on 50 of them. "
         f"Storage: {stored:,} bytes per image for {layers} float16 layers of {dim} ({stored * images / 1e12:.1f} TB); "
         f"an IVF-PQ code of 48 bytes plus an 8-byte id per layer would hold {56 * layers * images / 1e9:.0f} GB."
     )

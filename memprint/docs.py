@@ -85,7 +85,7 @@ def copy_rates_table(path: str) -> str:
     def cell(row) -> str:
         return f"{row['copy_rate']:.1%} [{row['ci_low']:.1%}, {row['ci_high']:.1%}]"
 
-    header = ["generator", "image level (any layer, any transform)", *(names[layer] for layer in shown)]
+    header = ["generator", "image level (any layer, any transform)", *(f"layer {int(k)} ({names[k]})" for k in shown)]
     lines = ["| " + " | ".join(header) + " |", "|---" * len(header) + "|"]
     for generator, rows in per_layer.groupby("generator", sort=False):
         by_layer = rows.set_index("layer")

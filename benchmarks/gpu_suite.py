@@ -304,20 +304,20 @@ def part_invmm(size: dict, device) -> dict:
 def part_search(size: dict, device) -> dict:
     """Exact nearest-neighbour search of |Q| queries in |T| 384-d rows: memprint's torch search on the device,
     FAISS on the CPU, and FAISS on the GPU when faiss-gpu is installed (the same neighbours, checked)."""
-    from memprint import search
+    from memprint import runtime, search
 
     rng = np.random.default_rng(0)
     train = rng.normal(size=(size["search_train"], 384)).astype(np.float32)
     queries = rng.normal(size=(size["search_queries"], 384)).astype(np.float32)
     out, rows = {"train": size["search_train"], "queries": size["search_queries"]}, {}
     for name, backend, dev in (("torch_device", "torch", device), ("faiss_cpu", "faiss", torch.device("cpu"))):
-        search.set_backend(backend)
+        runtime.set_search(backend)
         synchronize(dev)
         started = time.perf_counter()
         _, rows[name] = search.nearest_distances(queries, train, device=dev, return_index=True)
         synchronize(dev)
         out[f"{name}_seconds"] = time.perf_counter() - started
-    search.set_backend("auto")
+    runtime.set_search("auto")
     try:
         import faiss
 

@@ -105,12 +105,12 @@ def measure(train: str, test: str, generated: str, backend: str, threads: int, w
     import torch
 
     from memprint.io import read_csv
-    from memprint.search import set_backend
+    from memprint.runtime import set_search
     from memprint.stages.copies import find_copies
     from memprint.stages.scores import fit_references, score_curve
 
     torch.set_num_threads(threads)
-    set_backend(backend)
+    set_search(backend)
     work.mkdir(parents=True, exist_ok=True)
     scores, ref = {"ct": {"kind": "ct"}}, str(work / "ct.h5")
     seconds = {}

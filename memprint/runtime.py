@@ -18,6 +18,8 @@ from memprint import MemprintError
 DEVICE_PATTERN = r"^(auto|cpu|cuda(:[0-9]+)?)$"
 _held_gpu = None  # (index, open lock file) of the GPU this process claimed; released when the process exits
 _precision = "auto"  # this process's numeric precision (a job sets it from its rule's params)
+SEARCHES = ("auto", "faiss", "torch")
+_search = "auto"  # this process's nearest-neighbour engine (a job sets it from the config's runtime section)
 
 
 def start_log(path: str) -> None:
@@ -96,11 +98,15 @@ def has_bf16_units(device) -> bool:
     return False
 
 
+def _known(value: str, allowed: tuple[str, ...], what: str) -> str:
+    if value not in allowed:
+        raise MemprintError(f"{what} {value!r} is unknown; use one of {', '.join(allowed)}")
+    return value
+
+
 def resolve_precision(precision: str, device) -> str:
     """``auto``: bf16 where the device has bf16 units, else float32; ``float32`` and ``bf16`` as asked."""
-    if precision not in PRECISIONS:
-        raise MemprintError(f"precision {precision!r} is unknown; use one of {', '.join(PRECISIONS)}")
-    if precision == "auto":
+    if _known(precision, PRECISIONS, "precision") == "auto":
         return "bf16" if has_bf16_units(device) else "float32"
     return precision
 
@@ -108,9 +114,18 @@ def resolve_precision(precision: str, device) -> str:
 def set_precision(precision: str) -> None:
     """This process's precision for every ``autocast`` (``auto``, ``float32`` or ``bf16``)."""
     global _precision
-    if precision not in PRECISIONS:
-        raise MemprintError(f"precision {precision!r} is unknown; use one of {', '.join(PRECISIONS)}")
-    _precision = precision
+    _precision = _known(precision, PRECISIONS, "precision")
+
+
+def set_search(backend: str) -> None:
+    """This process's nearest-neighbour engine (``runtime.search``): ``auto``, ``faiss`` or ``torch``; every one
+    is exact and gives the same neighbours (``memprint.search``)."""
+    global _search
+    _search = _known(backend, SEARCHES, "search backend")
+
+
+def search_setting() -> str:
+    return _search
 
 
 def precision_used(device) -> str:
@@ -149,7 +164,6 @@ def job(snakemake) -> Runtime:
     import os
 
     from memprint.schema import section_defaults
-    from memprint.search import set_backend
 
     start_log(snakemake.log[0])
     set_precision(snakemake.params.get("precision", "auto"))  # a param: it changes numbers, so it reruns jobs
@@ -161,5 +175,5 @@ def job(snakemake) -> Runtime:
     os.environ["OMP_NUM_THREADS"] = os.environ["MKL_NUM_THREADS"] = threads
 
     settings = Runtime(**{**section_defaults("runtime"), **snakemake.config.get("runtime", {})})
-    set_backend(settings.search)
+    set_search(settings.search)
     return settings

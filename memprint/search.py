@@ -16,23 +16,14 @@ from collections.abc import Iterable
 
 import numpy as np
 
-from memprint import MemprintError
-
-BACKENDS = ("auto", "faiss", "torch")
-_backend = "auto"  # this process's backend (a job sets it from the config's runtime section)
-
-
-def set_backend(name: str) -> None:
-    global _backend
-    if name not in BACKENDS:
-        raise MemprintError(f"search backend {name!r} is unknown; use one of {', '.join(BACKENDS)}")
-    _backend = name
-
 
 def backend_used(device) -> str:
-    """``auto``: FAISS on the CPU when it is installed, torch otherwise (a GPU runs torch's matrix products)."""
-    if _backend != "auto":
-        return _backend
+    """This process's ``runtime.search`` (``runtime.set_search``); ``auto``: FAISS on the CPU when it is
+    installed, torch otherwise (a GPU runs torch's matrix products)."""
+    from memprint.runtime import search_setting
+
+    if search_setting() != "auto":
+        return search_setting()
     if getattr(device, "type", "cpu") != "cpu":
         return "torch"
     try:

@@ -7,7 +7,7 @@ import itertools
 import numpy as np
 import pytest
 
-from memprint import search
+from memprint import runtime, search
 from memprint.copies import calibrated, smallest
 from memprint.copy_finder import find
 from memprint.ct import CTSettings, LayerReference
@@ -21,10 +21,10 @@ def backend():
     """Run a block under one backend, then restore the process default."""
 
     def use(name):
-        search.set_backend(name)
+        runtime.set_search(name)
 
     yield use
-    search.set_backend("auto")
+    runtime.set_search("auto")
 
 
 def _digits():
@@ -105,7 +105,7 @@ def test_an_unknown_backend_is_refused():
     from memprint import MemprintError
 
     with pytest.raises(MemprintError, match="search backend 'annoy' is unknown; use one of auto, faiss, torch"):
-        search.set_backend("annoy")
+        runtime.set_search("annoy")
 
 
 @pytest.mark.pipeline

@@ -291,8 +291,8 @@ def test_html_report_gathers_figures_with_captions(finished_run):
             },
         ),
         (
-            "copies_validation",  # Q and P mirrored (5 sets); T cropped and turned twice (3)
-            {"embed_transformed": 5 + 3, "find_copies": 4, "copies_validation": 1, "auditor_page": 4},
+            "copies_validation",  # Q and P mirrored (5 sets); T cropped, turned twice and compressed (4)
+            {"embed_transformed": 5 + 4, "find_copies": 4, "copies_validation": 1, "auditor_page": 4},
         ),
         (
             "invmm_duplicates",

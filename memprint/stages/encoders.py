@@ -140,13 +140,13 @@ def gather_shards(shards: list[str], out: str) -> None:
     memory at a time."""
     from memprint.embedding_files import read_embeddings
 
+    def made_by(head) -> list:  # what every shard of one embedding shares
+        return [head.layer_names, head.attrs.get("weights_sha256"), head.attrs.get("imageset_sha256")]
+
     heads = [read_embeddings(path, lazy=True) for path in shards]
     first = heads[0]
     for index, (path, head) in enumerate(zip(shards, heads)):
-        same = [head.layer_names, *(head.attrs.get(k) for k in ("weights_sha256", "imageset_sha256"))]
-        if same != [first.layer_names, *(first.attrs.get(k) for k in ("weights_sha256", "imageset_sha256"))] or (
-            json.loads(head.attrs.get("shard", "null")) != [index, len(shards)]
-        ):
+        if made_by(head) != made_by(first) or json.loads(head.attrs.get("shard", "null")) != [index, len(shards)]:
             raise MemprintError(
                 f"{path} is not shard {index} of {len(shards)} of this embedding (layers, weights, image set or "
                 "shard differ); re-embed it"

@@ -157,6 +157,13 @@ def _check_generators(config: dict) -> None:
                     f"{name!r} is not a diffusion generator (kind diffusion, or a zoo "
                     "ddpm); InvMM inverts a diffusion sampler",
                 )
+        if invmm["duplicated_and_singles"] and (invmm["images"] != "train" or not config["data"].get("duplicates")):
+            raise _error(
+                "invmm.duplicated_and_singles",
+                "needs images: train and data.duplicates (the images whose memorization is known); set both or drop it",
+            )
+        if invmm["duplicated_and_singles"] and invmm["limit"]:
+            raise _error("invmm.limit", "duplicated_and_singles chooses the scored images itself; drop the limit")
         similarity = invmm["similarity"]
         if similarity["kind"] == "sscd":
             _require(similarity.get("file"), "invmm.similarity.file")

@@ -127,6 +127,26 @@ def test_duplicated_training_set_marks_its_copies(rng):
         datasets.with_duplicates(base, images=3, copies=1, seed=1)
 
 
+def test_duplicated_and_singles_scores_every_duplicated_image_and_as_many_single_ones(rng):
+    from memprint.stages.invmm import duplicated_and_singles
+
+    base = ImageSet(
+        rng.integers(0, 255, (40, 4, 4, 1), dtype=np.uint8),
+        np.arange(40) % 4,
+        np.array([f"img/{i}" for i in range(40)], dtype=object),
+        {},
+    )
+    dup = datasets.with_duplicates(base, images=4, copies=3, seed=2)
+    originals = [i for i, name in enumerate(dup.image_ids) if datasets.DUPLICATE_MARK not in name]
+    duplicated = set(dup.attrs["duplicated_ids"])
+    rows = duplicated_and_singles(dup, originals, duplicated, seed=0)
+    picked = [str(dup.image_ids[i]) in duplicated for i in rows]
+    assert sum(picked) == 4 and len(rows) == 8 and rows == sorted(rows) and set(rows) <= set(originals)
+    assert rows == duplicated_and_singles(dup, originals, duplicated, seed=0)
+    with pytest.raises(MemprintError, match=r"data\.duplicates"):
+        duplicated_and_singles(base, list(range(40)), set(), seed=0)
+
+
 def test_roc_auc_ranks_never_reproduced_images_least_memorized():
     scores = np.array([0.1, 0.2, np.inf, 0.3, np.inf])
     assert roc_auc(scores, np.array([True, True, False, False, False])) == 1.0

@@ -298,7 +298,7 @@ def test_html_report_gathers_figures_with_captions(finished_run):
             "invmm_duplicates",
             {
                 "train_zoo_model": 1,
-                "invmm_shard": 4,
+                "invmm_shard": 1,
                 "invmm_table": 1,
                 "figure_invmm": 1,
                 "score_curve": 1,

@@ -17,6 +17,19 @@ from memprint.runtime import precision_used, resolve_device
 log = logging.getLogger(__name__)
 
 
+def duplicated_and_singles(imageset, originals: list[int], duplicated: set[str], seed: int) -> list[int]:
+    """Rows of every duplicated image and of as many single images (class-stratified, seeded), in T's order."""
+    is_duplicated = np.array([str(imageset.image_ids[i]) in duplicated for i in originals])
+    if not is_duplicated.any() or is_duplicated.sum() * 2 > len(originals):
+        raise MemprintError(
+            f"invmm.duplicated_and_singles: {int(is_duplicated.sum())} duplicated of {len(originals)} images in T; "
+            "it needs data.duplicates with at most half of T's images repeated"
+        )
+    singles = np.array(originals)[~is_duplicated]
+    chosen = singles[datasets.stratified_indices(imageset.labels[singles], int(is_duplicated.sum()), seed, "singles")]
+    return sorted(np.array(originals)[is_duplicated].tolist() + chosen.tolist())
+
+
 def invmm_shard(
     name: str,
     spec: dict,
@@ -30,8 +43,8 @@ def invmm_shard(
     batch_size: int = 64,
 ) -> pd.DataFrame:
     """InvMM scores of one shard of the scored images (the image set's originals, extra duplicate copies left
-    out; ``invmm['limit']``: a class-stratified subset seeded by the InvMM seed), with whether each image was
-    duplicated in T."""
+    out; ``invmm['limit']``: a class-stratified subset seeded by the InvMM seed; ``duplicated_and_singles``: the
+    duplicated images and as many single ones), with whether each image was duplicated in T."""
     import torch
     from diffusers import DDPMScheduler
 
@@ -50,8 +63,10 @@ def invmm_shard(
         originals = np.array(originals)[
             datasets.stratified_indices(imageset.labels[originals], invmm["limit"], seed, "invmm.limit")
         ].tolist()
-    start, stop = shard_bounds(len(originals), invmm["shards"], shard)
     duplicated = set(json.loads(imageset.attrs.get("duplicated_ids") or "[]"))
+    if invmm.get("duplicated_and_singles"):
+        originals = duplicated_and_singles(imageset, originals, duplicated, invmm.get("settings", {}).get("seed", 0))
+    start, stop = shard_bounds(len(originals), invmm["shards"], shard)
     unet, schedule, identity = generator(name, spec).load_diffusion(weights)
     schedule = schedule or dict(DDPMScheduler().config)
     similarity = make_similarity(invmm["similarity"], dev, encoder_weights)

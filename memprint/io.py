@@ -102,9 +102,13 @@ def write_csv(df, path: str | os.PathLike, meta: dict) -> None:
 
 
 def read_csv(path: str | os.PathLike):
+    """A CSV written by ``write_csv``: its provenance line skipped, not every ``#`` (ids such as ``x#copy3`` hold
+    one; treated as comments they would cut their rows short)."""
     import pandas as pd
 
-    return pd.read_csv(path, comment="#")
+    with open(path) as handle:
+        provenance_line = handle.readline().startswith("# provenance: ")
+    return pd.read_csv(path, skiprows=1 if provenance_line else 0)
 
 
 def read_csv_provenance(path: str | os.PathLike) -> dict:

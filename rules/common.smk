@@ -246,6 +246,14 @@ def published_files():
             files[f"copies_validation_{e}.png"] = f"results/figures/{e}/copies_validation.png"
             files[f"copies_validation_{e}.csv"] = f"results/copies/{e}/validation.csv"
     files |= {"sample_grid.png": "results/figures/sample_grid.png", "generators.csv": "results/generators/summary.csv"}
+    for g in INVMM_GENERATORS:
+        files |= {
+            f"invmm_{g}.csv": f"results/invmm/{g}.csv",
+            f"invmm_{g}.png": f"results/figures/invmm/{g}.png",
+            f"invmm_scores_{g}.png": f"results/figures/invmm/{g}_scores.png",
+            f"invmm_side_by_side_{g}.md": f"results/invmm/{g}.side_by_side.md",
+            f"invmm_side_by_side_{g}.csv": f"results/invmm/{g}.side_by_side.csv",
+        }
     if FINGERPRINTED:
         files |= {
             "table1.md": "results/fingerprint/table1.md",

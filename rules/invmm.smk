@@ -70,3 +70,55 @@ rule figure_invmm:
         code=code_version_of("figure_invmm.py"),
     script:
         "../workflow_scripts/figure_invmm.py"
+
+
+rule figure_invmm_scores:
+    """InvMM's score distributions, duplicated against single training images."""
+    input:
+        "results/invmm/{generator}.csv",
+    output:
+        png=report(
+            "results/figures/invmm/{generator}_scores.png", caption="../report/invmm_scores.rst", category="InvMM"
+        ),
+        pdf="results/figures/invmm/{generator}_scores.pdf",
+    log:
+        "logs/figure_invmm_scores/{generator}.log",
+    benchmark:
+        "results/benchmarks/figure_invmm_scores/{generator}.tsv"
+    conda:
+        CONDA_ENV
+    resources:
+        mem_mb=2000,
+        runtime=10,
+    params:
+        code=code_version_of("figure_invmm_scores.py"),
+    script:
+        "../workflow_scripts/figure_invmm_scores.py"
+
+
+rule invmm_side_by_side:
+    """InvMM, the copy finder and C_T on one diffusion model (the first encoder's layers)."""
+    input:
+        table="results/invmm/{generator}.csv",
+        copies=layout.copies(ENCODERS[0], "{generator}"),
+        images=layout.copies(ENCODERS[0], "{generator}", "images"),
+        curve=layout.score_curve(MAIN_SCORE, ENCODERS[0], "{generator}"),
+        train=imageset("train"),
+    output:
+        md=report(
+            "results/invmm/{generator}.side_by_side.md", caption="../report/invmm_side_by_side.rst", category="InvMM"
+        ),
+        csv="results/invmm/{generator}.side_by_side.csv",
+    log:
+        "logs/invmm_side_by_side/{generator}.log",
+    benchmark:
+        "results/benchmarks/invmm_side_by_side/{generator}.tsv"
+    conda:
+        CONDA_ENV
+    resources:
+        mem_mb=2000,
+        runtime=10,
+    params:
+        code=code_version_of("invmm_side_by_side.py"),
+    script:
+        "../workflow_scripts/invmm_side_by_side.py"

@@ -123,3 +123,15 @@ def test_unknown_layer_is_named(tmp_path, rng):
     writer.finish()
     with pytest.raises(MemprintError, match=r"blocks\.07"):
         read_embeddings(tmp_path / "emb.h5", ["blocks.07"])
+
+
+def test_csv_round_trip_keeps_ids_holding_a_hash(tmp_path):
+    """Duplicated training images have ids such as ``img/3#copy2``: read back whole, not cut at the ``#``."""
+    import pandas as pd
+
+    from memprint.io import read_csv, read_csv_provenance, write_csv
+
+    table = pd.DataFrame({"nearest_train_id": ["img/3#copy2", "img/4"], "p_value": [0.001, 0.5], "copy": [True, False]})
+    write_csv(table, tmp_path / "t.csv", {"level": 0.01})
+    back = read_csv(tmp_path / "t.csv")
+    assert back.equals(table) and read_csv_provenance(tmp_path / "t.csv")["level"] == 0.01

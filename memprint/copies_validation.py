@@ -94,7 +94,8 @@ def validation_table(
     """One row per planted kind (and one for the pure held-out set): memprint's AUC and flagged share beside the
     two baselines'. ``test_embedded``: matching label -> P's per-layer embeddings (identity: None, the
     reference's); ``embed(images)``: per-layer embeddings; ``matching``: the finder's labels; ``train_edited``:
-    training-side label -> T's per-layer embeddings under its edit."""
+    training-side label -> T's per-layer embeddings under its edit; with the pixel view, ``refs``, ``names``,
+    ``embed`` and the edited sets hold it after the encoder's layers (``train_layers``: the encoder's only)."""
     from sklearn.metrics import roc_auc_score
 
     mix, kinds, made_from = planted_sets(fresh_images, train_images, settings["fraction"], settings["seed"])
@@ -111,7 +112,7 @@ def validation_table(
         statistic = smallest(found.scaled)
         flagged = calibrated(statistic, found.null) <= level
         pixel = pixel_nearest(images, train_images)
-        cosine = cosine_nearest(embedded["identity"][-1], train_layers[-1])
+        cosine = cosine_nearest(embedded["identity"][len(train_layers) - 1], train_layers[-1])  # the encoder's last
         kinds_here = ["held-out"] if name == "pure held-out" else list(KINDS)
         for kind in kinds_here:
             chosen, held = labels == kind, labels == "held-out"

@@ -111,11 +111,11 @@ def side_by_side_markdown(summary: dict, copies: pd.DataFrame, image_level: dict
     ]
     ct = curve.set_index("layer")
     for row in copies.itertuples():
-        point = ct.loc[row.layer]
+        point = ct.loc[row.layer] if row.layer in ct.index else None  # the pixel view has no C_T
+        value = "n/a" if point is None else f"{point['value']:.2f} [{point['low']:.2f}, {point['high']:.2f}]"
         lines.append(
             f"| {row.layer} ({row.layer_name}) | {row.flagged}/{row.samples} | {row.flagged_matching_duplicated} "
-            f"| {row.duplicated_images_copied} | {row.nearest_is_duplicated:.1%} "
-            f"| {point['value']:.2f} [{point['low']:.2f}, {point['high']:.2f}] |"
+            f"| {row.duplicated_images_copied} | {row.nearest_is_duplicated:.1%} | {value} |"
         )
     return "\n".join(lines) + "\n"
 

@@ -19,6 +19,12 @@ def _show(ax, image, caption: str) -> None:
     ax.axis("off")
 
 
+def _layer_labels(rates: pd.DataFrame) -> dict:
+    """Tick label per layer number: the number, or "px" for the pixel view after the encoder's layers."""
+    names = rates.dropna(subset=["layer"]).drop_duplicates("layer").set_index("layer")["layer_name"]
+    return {layer: "px" if str(name).startswith("pixels") else str(int(layer)) for layer, name in names.items()}
+
+
 def plot_copy_rates(rates: pd.DataFrame, level: float, png, pdf, title: str, footnote: str) -> None:
     """Copy rate against layer, one line per generator with its 95% interval as a band; the level (the rate of a
     generator that copies nothing) dashed."""
@@ -27,9 +33,13 @@ def plot_copy_rates(rates: pd.DataFrame, level: float, png, pdf, title: str, foo
     curves = rates.rename(columns={"copy_rate": "value", "ci_low": "low", "ci_high": "high"})
     curve_lines(curves, ax, legend=True)
     ax.axhline(level, color="0.3", lw=0.8, ls="--")
-    ax.set(xlabel="layer (0 = patch embedding, i = output of block i)", ylabel="share of images flagged at this layer")
+    ax.set(
+        xlabel="layer (0 = patch embedding, i = output of block i, px = pixel view)",
+        ylabel="share of images flagged at this layer",
+    )
     ax.set(title=title, ylim=(-0.02, 1.02))
-    ax.set_xticks(sorted(rates["layer"].unique()))
+    labels = _layer_labels(rates)
+    ax.set_xticks(list(labels), list(labels.values()))
     ax.legend(fontsize=7, bbox_to_anchor=(1.02, 1), loc="upper left", title="generator")
     save_figure(fig, png, pdf, footnote)
 
@@ -46,7 +56,18 @@ def plot_copy_kinds(rates: pd.DataFrame, level: float, png, pdf, title: str, foo
         grid = rates[rates["generator"] == generator].pivot(index="transform", columns="layer", values="copy_rate")
         ax.axis("on")
         first_column = i % columns == 0  # the matchings named once per row of panels
-        sns.heatmap(grid, vmin=0, vmax=1, cmap="rocket_r", ax=ax, cbar=False, annot=False, yticklabels=first_column)
+        labels = _layer_labels(rates)
+        sns.heatmap(
+            grid,
+            vmin=0,
+            vmax=1,
+            cmap="rocket_r",
+            ax=ax,
+            cbar=False,
+            annot=False,
+            yticklabels=first_column,
+            xticklabels=[labels.get(layer, layer) for layer in grid.columns],
+        )
         ax.set(title=generator, xlabel="layer", ylabel="matching" if first_column else "")
         ax.tick_params(labelsize=6)
     fig.tight_layout(rect=(0, 0, 0.9, 0.92))

@@ -170,6 +170,11 @@ def transformed_inputs(encoder, name):
     }
 
 
+def pixel_view_inputs(generator):
+    """The image sets the copy finder's pixel view reads (T, P, Q), when copies.pixels is set."""
+    return [imageset(name) for name in ("train", "test", generator)] if config["copies"]["pixels"] else []
+
+
 def training_edit_inputs(encoder):
     """The training set's embedding under each training-side edit, in COPY_MATCHING's order."""
     return [layout.transformed_embedding(encoder, t, "train") for t in TRAINING_EDITS]

@@ -36,6 +36,7 @@ rule find_copies:
         generated=lambda wc: transformed_inputs(wc.encoder, wc.generator).values(),
         test=lambda wc: transformed_inputs(wc.encoder, "test").values(),
         train_edited=lambda wc: training_edit_inputs(wc.encoder),
+        imagesets=lambda wc: pixel_view_inputs(wc.generator),
     output:
         layers=layout.copies("{encoder}", "{generator}"),
         images=layout.copies("{encoder}", "{generator}", "images"),
@@ -52,6 +53,7 @@ rule find_copies:
         code=code_version_of("find_copies.py"),
         transforms=COPY_MATCHING,
         level=config["copies"]["level"],
+        pixels=config["copies"]["pixels"],
     script:
         "../workflow_scripts/find_copies.py"
 
@@ -165,6 +167,7 @@ rule copies_validation:
         settings=canonical(COPIES_VALIDATION or {}),
         transforms=COPY_MATCHING,
         level=config["copies"]["level"],
+        pixels=config["copies"]["pixels"],
         precision=PRECISION,
     script:
         "../workflow_scripts/copies_validation.py"

@@ -251,3 +251,41 @@ def test_zoom_and_unrotate_undo_a_crop_and_a_rotation(rng):
         assert centre_error(apply(undo, edited), smooth) < 0.4 * centre_error(edited, smooth), (edit, undo)
     with pytest.raises(MemprintError, match="zoom-out factor must be above 1"):
         apply("zoom_0.5", smooth)
+
+
+def test_the_pixel_view_finds_pixel_near_copies_an_encoder_misses_and_edits_p_alike(rng):
+    """An 'encoder' of pure noise finds nothing; the pixel view (thumbnails matched like one more layer) finds
+    exact and mirrored copies with their source, flags held-out images at the level, and mirrors P's thumbnails
+    under hflip as it mirrors Q's."""
+    from memprint.io import ImageSet
+    from memprint.pixel_view import pixel_vectors, view_name
+    from memprint.stages.copies import with_pixel_view
+
+    def images(n):
+        smooth = rng.normal(size=(n, 3, 3, 3)).repeat(4, 1).repeat(4, 2)  # 12 x 12, blocky: resizing keeps them
+        return np.clip(128 + 40 * smooth + rng.normal(0, 8, (n, 12, 12, 3)), 0, 255).astype(np.uint8)
+
+    train, test, fresh = images(1500), images(1500), images(950)
+    sources = rng.choice(len(train), 50, replace=False)
+    generated = np.concatenate([fresh, train[sources[:25]], train[sources[25:], :, ::-1]])
+    sets = {
+        name: ImageSet(x, np.zeros(len(x), int), np.arange(len(x)).astype(str).astype(object), {})
+        for name, x in (("train", train), ("test", test), ("generated", generated))
+    }
+    noise = {
+        name: [rng.normal(size=(len(x), 6)).astype(np.float32)]
+        for name, x in (("train", train), ("test", test), ("generated", generated))
+    }
+    settings = CTSettings(cells=3).__dict__
+    refs = [LayerReference.fit(noise["train"][0], noise["test"][0], CTSettings(cells=3))]
+    q = {"identity": noise["generated"], "hflip": [rng.normal(size=(len(generated), 6)).astype(np.float32)]}
+    p = {"identity": None, "hflip": [rng.normal(size=(len(test), 6)).astype(np.float32)]}
+    refs, names = with_pixel_view(refs, ["noise"], settings, sets, 8, q, p, {})
+    assert names == ["noise", view_name(8)] and len(refs) == 2
+    assert np.array_equal(p["hflip"][1], pixel_vectors(test[:, :, ::-1], 8))
+    assert np.array_equal(q["hflip"][1], pixel_vectors(generated[:, :, ::-1], 8))
+    found = find(refs, names, q, p)
+    flagged = calibrated(smallest(found.scaled), found.null) <= 0.01
+    assert flagged[950:].all() and flagged[:950].mean() <= 0.025
+    pixel_rows = found.rows[950:, 1]  # (copies, matchings): the pixel view's nearest training rows
+    assert (pixel_rows[:25, 0] == sources[:25]).all() and (pixel_rows[25:, 1] == sources[25:]).all()

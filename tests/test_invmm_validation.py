@@ -102,17 +102,16 @@ def test_side_by_side_and_score_figure_from_pipeline_shaped_files(tmp_path, rng)
     )
     write_csv(curve, tmp_path / "curve.csv", {})
     md, csv = tmp_path / "side.md", tmp_path / "side.csv"
+    files = {"table": "invmm.csv", "copies": "copies.csv", "images": "copies.images.csv", "curve": "curve.csv"}
     invmm_side_by_side(
-        *(str(tmp_path / f) for f in ("invmm.csv", "copies.csv", "copies.images.csv", "curve.csv", "train.h5")),
-        str(md),
-        str(csv),
+        **{key: str(tmp_path / name) for key, name in files.items()}, train=str(tmp_path / "train.h5"), md=md, csv=csv
     )
     text = md.read_text()
     assert "**1.000** [0." in text and "2/2 duplicated, 1/2 single" in text
     assert "5/20 samples flagged" in text and "5 of them match a duplicated image (1 distinct)" in text
     assert "lowest at layer 1 (blocks.01): -4.00 [-5.00, -3.10]" in text
     assert json.loads(csv.read_text().splitlines()[0].removeprefix("# provenance: "))["invmm"]["auc_low"] < 1
-    figure_invmm_scores(str(tmp_path / "invmm.csv"), str(tmp_path / "s.png"), str(tmp_path / "s.pdf"))
+    figure_invmm_scores(table=str(tmp_path / "invmm.csv"), png=str(tmp_path / "s.png"), pdf=str(tmp_path / "s.pdf"))
     assert (tmp_path / "s.png").stat().st_size > 0
     shown = scores_for_plot(invmm)
     assert shown.loc[3, "shown"] > shown.loc[2, "shown"] and shown.loc[3, "reproduced"] == "never reproduced"

@@ -23,4 +23,5 @@ copies_validation(
     pdf=snakemake.output.pdf,
     device=run.device,
     batch_size=run.batch_size,
+    pixels=snakemake.params.pixels,
 )

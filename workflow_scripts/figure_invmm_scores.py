@@ -4,4 +4,4 @@ from memprint.runtime import job
 from memprint.stages.invmm_validation import figure_invmm_scores
 
 job(snakemake)
-figure_invmm_scores(snakemake.input[0], snakemake.output.png, snakemake.output.pdf)
+figure_invmm_scores(table=snakemake.input[0], png=snakemake.output.png, pdf=snakemake.output.pdf)

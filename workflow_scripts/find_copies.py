@@ -19,4 +19,6 @@ find_copies(
     layers_out=snakemake.output.layers,
     images_out=snakemake.output.images,
     device=run.device,
+    pixels=snakemake.params.pixels,
+    imagesets=dict(zip(("train", "test", "generated"), snakemake.input.imagesets)),
 )

@@ -5,11 +5,11 @@ from memprint.stages.invmm_validation import invmm_side_by_side
 
 job(snakemake)
 invmm_side_by_side(
-    snakemake.input.table,
-    snakemake.input.copies,
-    snakemake.input.images,
-    snakemake.input.curve,
-    snakemake.input.train,
-    snakemake.output.md,
-    snakemake.output.csv,
+    table=snakemake.input.table,
+    copies=snakemake.input.copies,
+    images=snakemake.input.images,
+    curve=snakemake.input.curve,
+    train=snakemake.input.train,
+    md=snakemake.output.md,
+    csv=snakemake.output.csv,
 )

@@ -11,6 +11,7 @@ import pandas as pd
 from memprint import MemprintError
 from memprint.embedding_files import read_embeddings
 from memprint.io import read_csv, read_csv_provenance, read_imageset, write_csv
+from memprint.pixel_view import view_name
 from memprint.runtime import resolve_device
 from memprint.stages.scores import load_ct_references
 
@@ -27,12 +28,15 @@ def find_copies(
     layers_out: str,
     images_out: str,
     device: str = "auto",
+    pixels: int | None = None,
+    imagesets: dict[str, str] | None = None,
 ) -> pd.DataFrame:
     """Every generated image's copies: per layer and transform (``layers_out``) and one flag per image at a
     family-wise false-positive rate of ``level`` (``images_out``). ``transformed``: matching label -> {"test": P's
     embeddings under it, "generated": Q's} (the identity entry names P's none: the reference holds them); a
     training-side label (``T:crop_0.8``) also names {"train": T's embeddings under its edit}, with Q and P as
-    they are."""
+    they are. ``pixels``: also match ``side x side`` thumbnails (``memprint.pixel_view``) of the image sets
+    ``imagesets`` names (train, test, generated)."""
     from memprint.copies import image_table, layer_table
     from memprint.copy_finder import find
 
@@ -47,7 +51,14 @@ def find_copies(
         if list(emb.image_ids) != list(train_emb.image_ids):
             raise MemprintError(f"T under {label} and {train} hold different images; re-embed the edited training set")
     train_layers = {t: emb.layers for t, emb in edited.items()}
-    found = find(refs, train_emb.layer_names, generated_layers, test_layers, resolve_device(device), train=train_layers)
+    names = list(train_emb.layer_names)
+    if pixels:
+        sets = {name: read_imageset(path) for name, path in imagesets.items()}
+        for name, emb in (("train", train_emb), ("generated", gen_emb)):
+            if list(sets[name].image_ids) != list(emb.image_ids):
+                raise MemprintError(f"{imagesets[name]} and its embedding hold different images; re-embed it")
+        refs, names = with_pixel_view(refs, names, settings, sets, pixels, generated_layers, test_layers, train_layers)
+    found = find(refs, names, generated_layers, test_layers, resolve_device(device), train=train_layers)
     meta = {
         "generated_embeddings": generated,
         "transforms": transforms,
@@ -56,11 +67,27 @@ def find_copies(
         "method": f"{LEVEL_NOTE}; per image the smallest over layers and transforms, calibrated on P left one out",
         **{k: gen_emb.attrs.get(k) for k in ("weights_source", "weights_sha256", "imageset_sha256")},
     }
-    args = (gen_emb.image_ids, train_emb.image_ids, train_emb.layer_names, transforms, level)
+    meta["pixel_view"] = view_name(pixels) if pixels else None
+    args = (gen_emb.image_ids, train_emb.image_ids, names, transforms, level)
     write_csv(layer_table(found, *args), layers_out, meta)
     images = image_table(found, *args)
     write_csv(images, images_out, meta)
     return images
+
+
+def with_pixel_view(refs, names, settings, sets, side, generated: dict, test: dict, train: dict):
+    """The copy finder's inputs with the pixel view after the last layer (in place for the per-matching dicts):
+    Q's and P's thumbnails under each matching's query-side edit, T's under each training-side edit."""
+    from memprint.pixel_view import appended, edited_vectors, pixel_reference
+
+    for label in generated:
+        generated[label] = [*generated[label], edited_vectors(label, sets["generated"].images, side, 0)]
+        if test[label] is not None:
+            test[label] = [*test[label], edited_vectors(label, sets["test"].images, side, 0)]
+    for label in train:
+        train[label] = appended(train[label], lambda label=label: edited_vectors(label, sets["train"].images, side, 1))
+    ref = appended(refs, lambda: pixel_reference(sets["train"].images, sets["test"].images, settings, side))
+    return ref, [*names, view_name(side)]
 
 
 def copy_figures(
@@ -196,6 +223,7 @@ def copies_validation(
     pdf: str,
     device: str = "auto",
     batch_size: int = 64,
+    pixels: int | None = None,
 ) -> pd.DataFrame:
     """Planted copies edited eight ways among a perfect generator's samples, and that generator's samples alone:
     memprint's AUC and flagged share beside the pixel-L2 and DCR baselines (``memprint.copies_validation``).
@@ -203,6 +231,7 @@ def copies_validation(
     its query-side edit; ``train_edited``: training-side label -> T's embeddings under its edit."""
     from memprint.copies_validation import embed_layers, validation_table
     from memprint.encoders import load_encoder
+    from memprint.pixel_view import pixel_vectors
     from memprint.plots_copies import plot_copies_validation
 
     train_emb = read_embeddings(train)
@@ -214,15 +243,23 @@ def copies_validation(
     encoder = load_encoder(encoder_spec, encoder_weights, dev)
     test_embedded = {t: (read_embeddings(path).layers if path else None) for t, path in transformed_test.items()}
     edited = {label: read_embeddings(path).layers for label, path in (train_edited or {}).items()}
+    names = list(train_emb.layer_names)
+
+    def embed(images):
+        layers = embed_layers(encoder, images, batch_size, dev)
+        return [*layers, pixel_vectors(images, pixels)] if pixels else layers
+
+    if pixels:
+        refs, names = with_pixel_view(refs, names, ct_settings, sets, pixels, {}, test_embedded, edited)
     table = validation_table(
         refs,
-        train_emb.layer_names,
+        names,
         train_emb.layers,
         test_embedded,
         sets["fresh"].images,
         sets["train"].images,
         sets["test"].images,
-        lambda x: embed_layers(encoder, x, batch_size, dev),
+        embed,
         list(transformed_test),
         level,
         settings,
@@ -235,6 +272,7 @@ def copies_validation(
         "level": level,
         "ct_settings": ct_settings,
         "matching": list(transformed_test),
+        "pixel_view": view_name(pixels) if pixels else None,
         "weights_source": train_emb.attrs.get("weights_source"),
         "interval": "95% Wilson",
     }
@@ -245,6 +283,7 @@ def copies_validation(
         png,
         pdf,
         f"planted copies ({settings['fraction']:.0%} per kind) among held-out images",
-        f"matching under {', '.join(transformed_test)}; weights: {meta['weights_source']}",
+        f"matching under {', '.join(transformed_test)}{'; pixel view ' + meta['pixel_view'] if pixels else ''}; "
+        f"weights: {meta['weights_source']}",
     )
     return table

@@ -53,6 +53,6 @@ rule publish_results:
         files=published_files(),
         curve_tables=curve_tables(),
         copy_tables=copy_tables(),
-        folder=PUBLISH,
+        folder=lambda wildcards, output: os.path.dirname(output.timings) if PUBLISH else None,
     script:
         "../workflow_scripts/publish_results.py"

@@ -280,6 +280,9 @@ def test_the_pixel_view_finds_pixel_near_copies_an_encoder_misses_and_edits_p_al
     refs = [LayerReference.fit(noise["train"][0], noise["test"][0], CTSettings(cells=3))]
     q = {"identity": noise["generated"], "hflip": [rng.normal(size=(len(generated), 6)).astype(np.float32)]}
     p = {"identity": None, "hflip": [rng.normal(size=(len(test), 6)).astype(np.float32)]}
+    p_alone = {"hflip": [p["hflip"][0]]}  # the validation embeds Q itself: P's thumbnails come without Q's
+    with_pixel_view(refs, ["noise"], settings, sets, 8, {}, p_alone, {})
+    assert np.array_equal(p_alone["hflip"][1], pixel_vectors(test[:, :, ::-1], 8))
     refs, names = with_pixel_view(refs, ["noise"], settings, sets, 8, q, p, {})
     assert names == ["noise", view_name(8)] and len(refs) == 2
     assert np.array_equal(p["hflip"][1], pixel_vectors(test[:, :, ::-1], 8))

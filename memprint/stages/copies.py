@@ -82,6 +82,7 @@ def with_pixel_view(refs, names, settings, sets, side, generated: dict, test: di
 
     for label in generated:
         generated[label] = [*generated[label], edited_vectors(label, sets["generated"].images, side, 0)]
+    for label in test:
         if test[label] is not None:
             test[label] = [*test[label], edited_vectors(label, sets["test"].images, side, 0)]
     for label in train:

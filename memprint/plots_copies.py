@@ -33,12 +33,13 @@ def plot_copy_rates(rates: pd.DataFrame, level: float, png, pdf, title: str, foo
     curves = rates.rename(columns={"copy_rate": "value", "ci_low": "low", "ci_high": "high"})
     curve_lines(curves, ax, legend=True)
     ax.axhline(level, color="0.3", lw=0.8, ls="--")
+    labels = _layer_labels(rates)
+    pixel_view = ", px = pixel view" if "px" in labels.values() else ""
     ax.set(
-        xlabel="layer (0 = patch embedding, i = output of block i, px = pixel view)",
+        xlabel=f"layer (0 = patch embedding, i = output of block i{pixel_view})",
         ylabel="share of images flagged at this layer",
     )
     ax.set(title=title, ylim=(-0.02, 1.02))
-    labels = _layer_labels(rates)
     ax.set_xticks(list(labels), list(labels.values()))
     ax.legend(fontsize=7, bbox_to_anchor=(1.02, 1), loc="upper left", title="generator")
     save_figure(fig, png, pdf, footnote)

@@ -66,7 +66,8 @@ def copies_of_duplicated(per_layer: pd.DataFrame, duplicated_ids: set[str]) -> p
     layer, how many of those matched a duplicated training image and how many distinct duplicated images they
     copy, and the share of all samples whose nearest training image (best matching) is a duplicated one."""
     best = per_layer.sort_values("p_value", kind="stable").drop_duplicates(["layer", "sample_id"])
-    best = best.assign(matched_duplicated=best["nearest_train_id"].map(original_id).isin(duplicated_ids))
+    best = best.assign(original=best["nearest_train_id"].map(original_id))
+    best = best.assign(matched_duplicated=best["original"].isin(duplicated_ids))
     rows = []
     for (layer, name), block in best.groupby(["layer", "layer_name"], sort=True):
         flagged = block[block["copy"].astype(bool)]
@@ -78,7 +79,7 @@ def copies_of_duplicated(per_layer: pd.DataFrame, duplicated_ids: set[str]) -> p
                 "samples": len(block),
                 "flagged": len(flagged),
                 "flagged_matching_duplicated": len(hits),
-                "duplicated_images_copied": hits["nearest_train_id"].map(original_id).nunique(),
+                "duplicated_images_copied": hits["original"].nunique(),
                 "nearest_is_duplicated": float(block["matched_duplicated"].mean()),
             }
         )
@@ -97,8 +98,8 @@ def side_by_side_markdown(summary: dict, copies: pd.DataFrame, image_level: dict
         f"{summary['duplicated_reproduced']}/{summary['duplicated_images']} duplicated, "
         f"{summary['single_reproduced']}/{summary['single_images']} single; median score "
         f"{summary['duplicated_median_score']:.3g} vs {summary['single_median_score']:.3g} |",
-        f"| copy finder (per sample) | {image_level['flagged']}/{image_level['samples']} samples flagged "
-        f"({image_level['rate']:.1%} [{image_level['low']:.1%}, {image_level['high']:.1%}], level "
+        f"| copy finder (per sample) | {image_level['copies']}/{image_level['samples']} samples flagged "
+        f"({image_level['copy_rate']:.1%} [{image_level['ci_low']:.1%}, {image_level['ci_high']:.1%}], level "
         f"{image_level['level']:g}); {image_level['flagged_matching_duplicated']} of them match a duplicated "
         f"image ({image_level['duplicated_images_copied']} distinct) |",
         f"| C_T (per sample set) | lowest at layer {int(deepest['layer'])} ({deepest['layer_name']}): "
@@ -121,21 +122,18 @@ def side_by_side_markdown(summary: dict, copies: pd.DataFrame, image_level: dict
 
 
 def image_level_copies(images: pd.DataFrame, duplicated_ids: set[str], level: float) -> dict:
-    """The copy finder's one flag per sample: how many are flagged (Wilson interval) and match duplicated images."""
-    from memprint.copies import wilson_interval
+    """The copy finder's one flag per sample: the copy rate with its Wilson interval (``copies.rate_row``) and how
+    many flagged samples match duplicated images."""
+    from memprint.copies import rate_row
 
     flagged = images[images["copy"].astype(bool)]
-    hits = flagged[flagged["nearest_train_id"].map(original_id).isin(duplicated_ids)]
-    low, high = wilson_interval(len(flagged), len(images))
+    originals = flagged["nearest_train_id"].map(original_id)
+    hits = originals[originals.isin(duplicated_ids)]
     return {
-        "samples": len(images),
-        "flagged": len(flagged),
-        "rate": len(flagged) / max(len(images), 1),
-        "low": low,
-        "high": high,
+        **rate_row(images["copy"].astype(bool)),
         "level": level,
         "flagged_matching_duplicated": len(hits),
-        "duplicated_images_copied": int(hits["nearest_train_id"].map(original_id).nunique()),
+        "duplicated_images_copied": int(hits.nunique()),
     }
 
 

@@ -53,11 +53,11 @@ def plot_copy_kinds(rates: pd.DataFrame, level: float, png, pdf, title: str, foo
     fig, axes = plt.subplots(rows, columns, figsize=(3.6 * columns, 2.4 * rows), squeeze=False)
     for ax in axes.flat:
         ax.axis("off")
+    labels = _layer_labels(rates)
     for i, (ax, generator) in enumerate(zip(axes.flat, generators)):
         grid = rates[rates["generator"] == generator].pivot(index="transform", columns="layer", values="copy_rate")
         ax.axis("on")
         first_column = i % columns == 0  # the matchings named once per row of panels
-        labels = _layer_labels(rates)
         sns.heatmap(
             grid,
             vmin=0,

@@ -78,13 +78,15 @@ def find_copies(
 def with_pixel_view(refs, names, settings, sets, side, generated: dict, test: dict, train: dict):
     """The copy finder's inputs with the pixel view after the last layer (in place for the per-matching dicts):
     Q's and P's thumbnails under each matching's query-side edit, T's under each training-side edit."""
-    from memprint.pixel_view import appended, edited_vectors, pixel_reference
+    from memprint import transforms as tf
+    from memprint.pixel_view import appended, edited_vectors, pixel_reference, pixel_vectors
 
-    for label in generated:
-        generated[label] = [*generated[label], edited_vectors(label, sets["generated"].images, side, 0)]
+    thumbnails = functools.cache(lambda name, edit: pixel_vectors(tf.apply(edit, sets[name].images), side))
+    for label in generated:  # each query-side edit shrunk once, however many matchings share it
+        generated[label] = [*generated[label], thumbnails("generated", tf.sides(label)[0])]
     for label in test:
         if test[label] is not None:
-            test[label] = [*test[label], edited_vectors(label, sets["test"].images, side, 0)]
+            test[label] = [*test[label], thumbnails("test", tf.sides(label)[0])]
     for label in train:
         train[label] = appended(train[label], lambda label=label: edited_vectors(label, sets["train"].images, side, 1))
     ref = appended(refs, lambda: pixel_reference(sets["train"].images, sets["test"].images, settings, side))

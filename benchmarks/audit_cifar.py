@@ -22,6 +22,7 @@ import numpy as np
 import yaml
 from PIL import Image
 
+from memprint.docs import fill_block
 from memprint.io import read_csv
 
 
@@ -43,6 +44,7 @@ def main() -> None:
     parser.add_argument("--work", required=True, help="scratch folder for the PNG folders and the run (replaced)")
     parser.add_argument("--results", required=True, help="folder for summary.md, timing.json (committed)")
     parser.add_argument("--cores", type=int, default=2)
+    parser.add_argument("--readme", default=None, help="fill this README's audit-time and audit-summary blocks")
     args = parser.parse_args()
     rng = np.random.default_rng(0)
     train_npz = np.load(Path(args.assets) / "cifar10/cifar10_train10k_uint8.npz")
@@ -63,17 +65,20 @@ def main() -> None:
     leaky = np.concatenate([train_npz["x"][leaked[:20]], train_npz["x"][leaked[20:], :, ::-1], test_npz["x"][others]])
     names = [f"exact_train_{i}" for i in leaked[:20]] + [f"mirrored_train_{i}" for i in leaked[20:]]
     write_folder(work / "leaky", leaky, names + [f"test_{i}" for i in others])
-    command = [sys.executable, "-m", "memprint.cli", "audit", "--train", str(work / "train")]
-    command += ["--test", str(work / "test"), "--generated", str(work / "fresh"), "--generated", str(work / "leaky")]
-    command += ["--encoder", str(Path(args.assets) / "dinov2_vits14"), "--input-size", "112"]
-    command += ["--cores", str(args.cores), "--out", str(work / "audit")]
+    # as the README writes it: relative folders and a relative --out, run from the folder that holds them
+    command = [sys.executable, "-m", "memprint.cli", "audit", "--train", "train/", "--test", "test/"]
+    command += ["--generated", "fresh/", "--generated", "leaky/"]
+    command += ["--encoder", str(Path(args.assets).resolve() / "dinov2_vits14"), "--input-size", "112"]
+    command += ["--cores", str(args.cores), "--out", "audit/"]
     start = time.perf_counter()
-    subprocess.run(command, check=True)
+    subprocess.run(command, check=True, cwd=work)
     seconds = time.perf_counter() - start
     results = Path(args.results)
     results.mkdir(parents=True, exist_ok=True)
     summary = (work / "audit/summary.md").read_text()
-    (results / "summary.md").write_text(summary.split("\nReport:")[0].replace(str(work), "<work>") + "\n")
+    assets = str(Path(args.assets).resolve())
+    summary = summary.split("\nReport:")[0].replace(str(work), "<work>").replace(assets, args.assets.rstrip("/"))
+    (results / "summary.md").write_text(summary + "\n")
     flagged = json.loads((work / "audit/summary.json").read_text())
     encoder = next(iter(yaml.safe_load((work / "audit/config.yaml").read_text())["encoders"]))
     images = read_csv(work / f"results/copies/{encoder}/leaky.images.csv".replace("results", "audit/results"))
@@ -90,7 +95,26 @@ def main() -> None:
         "fresh_copy_rate": flagged["fresh"]["copy_rate"],
     }
     (results / "timing.json").write_text(json.dumps(timing, indent=2, default=str) + "\n")
+    if args.readme:
+        fill_block(args.readme, "audit-time", measured_sentence(timing))
+        fill_block(args.readme, "audit-summary", f"```text\n{summary}\n```")
     print(json.dumps(timing, indent=2, default=str))
+
+
+def measured_sentence(timing: dict) -> str:
+    """The README's sentence about this run, from its timing file."""
+    minutes, seconds = divmod(round(timing["seconds"]), 60)
+    kinds, images = timing["leaky_flagged_by_kind"], timing["images"]
+    fresh = timing["fresh_copy_rate"]
+    return (
+        "Measured (`benchmarks/audit_cifar.py`, `docs/results/audit_cifar10/`): CIFAR-10 images written as PNG "
+        f"folders, {images['train']:,} training and {images['test']:,} test images, two generated sets of "
+        f"{images['fresh']}: `fresh` (unseen test images) and `leaky` (the same kind, with 20 training images as they "
+        "are and 20 mirrored), the DINOv2 asset at 112 px, the command run as written above (relative folders and "
+        f"`--out`): **{minutes} min {seconds} s** from folders to report on {timing['cores']} cores. The audit flags "
+        f"{kinds['exact']} exact and {kinds['mirrored']} mirrored copies and {kinds['test']} unseen images of "
+        f"`leaky`, and {fresh['copies']} of {fresh['samples']} images of `fresh`. What it prints:"
+    )
 
 
 if __name__ == "__main__":

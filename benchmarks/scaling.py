@@ -136,9 +136,11 @@ def measure(train: str, test: str, generated: str, backend: str, threads: int, w
     images = find_copies(
         reference=ref,
         train=train,
+        test=test,
         generated=generated,
         transformed={"identity": {"generated": generated}},
         level=0.01,
+        statistic={"kind": "smallest"},  # embeddings only, no images: the per-view statistic
         layers_out=str(work / "copies.csv"),
         images_out=str(work / "images.csv"),
         device="cpu",

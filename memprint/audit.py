@@ -93,6 +93,20 @@ def audit_config(args) -> dict:
     }
 
 
+def calibration_size(args) -> int:
+    """How many images P will hold, counted before any job: the test folder's, or the held-out share of T's."""
+    from memprint.datasets import IMAGE_SUFFIXES
+
+    def count(folder) -> int:
+        return sum(1 for p in Path(folder).rglob("*") if p.suffix.lower() in IMAGE_SUFFIXES and p.is_file())
+
+    share = getattr(args, "test_share", None)
+    if share is not None:
+        total = count(args.train)
+        return min(total - 1, max(1, round(share * total)))
+    return count(args.test)
+
+
 def workflow_command(config_file: Path, out: Path, cores: int, profile: str | None) -> list[str]:
     """The Snakemake command line the audit runs (printed, so the user can rerun or change it)."""
     import sys

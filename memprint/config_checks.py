@@ -175,6 +175,14 @@ def _check_generators(config: dict) -> None:
                 "claims.baseline",
                 f"{baseline!r} is not a generator; name one of generators (or a zoo generator such as dcgan_s0_e20)",
             )
+    from memprint.transforms import check_name
+
+    for key in ("transforms", "training_transforms"):
+        for name in config["copies"][key]:
+            try:
+                check_name(name)
+            except MemprintError as err:
+                raise _error(f"copies.{key}", str(err)) from None
     if "identity" not in config["copies"]["transforms"]:
         raise _error("copies.transforms", "the list must hold identity (the images as they are); add it")
     if "identity" in config["copies"]["training_transforms"]:

@@ -30,7 +30,25 @@ from statistics import NormalDist
 import numpy as np
 import pandas as pd
 
+from memprint import MemprintError
+
 DEFAULT_LEVEL = 0.01
+
+
+def smallest_p(calibration: int) -> float:
+    """The smallest image-level p-value a calibration set of this size can give: 1 / (|P| + 1)."""
+    return 1.0 / (calibration + 1)
+
+
+def check_power(calibration: int, level: float) -> None:
+    """A P too small for the level flags nothing whatever Q holds: refuse it, naming the smallest |P| that works."""
+    if smallest_p(calibration) > level:
+        needed = int(np.ceil(1.0 / level)) - 1
+        raise MemprintError(
+            f"P holds {calibration} images: its smallest p-value, 1/{calibration + 1} = {smallest_p(calibration):.3g},"
+            f" is above the level {level:g}, so no image could be flagged; give P at least {needed} images or raise "
+            "the level"
+        )
 
 
 def pvalues(
@@ -86,13 +104,16 @@ def smallest(values: np.ndarray) -> np.ndarray:
     return np.where(np.isfinite(flat), flat, np.inf).min(axis=1)
 
 
-def image_table(found, sample_ids, train_ids, layer_names: list[str], transforms: list[str], level: float):
+def image_table(
+    found, sample_ids, train_ids, layer_names: list[str], transforms: list[str], level: float, evidence=None
+):
     """One row per generated image: the image-level p-value and flag, where its smallest p-value lies (layer,
     transform, nearest training image, distance) and the layers that flag it (``found``: the search's
-    ``memprint.copy_finder.Found``)."""
+    ``memprint.copy_finder.Found``). With ``evidence`` (``memprint.copy_evidence.Evidence``) the flag is its
+    calibrated statistic's and the training image named is the one its pixel verification matched."""
     rows, dist, closeness = found.rows, found.dist, found.scaled
     statistic = smallest(closeness)
-    image_p = calibrated(statistic, found.null)
+    image_p = calibrated(statistic, found.null) if evidence is None else evidence.image_p()
     best = np.where(np.isfinite(closeness), closeness, np.inf).reshape(len(closeness), -1).argmin(1)
     layer, transform = np.unravel_index(best, closeness.shape[1:])
     index = np.arange(len(closeness))
@@ -100,6 +121,10 @@ def image_table(found, sample_ids, train_ids, layer_names: list[str], transforms
         [calibrated(smallest(closeness[:, k]), found.layer_null[:, k]) for k in range(closeness.shape[1])], axis=1
     )
     flagged_layers = [", ".join(layer_names[k] for k in np.flatnonzero(row <= level)) for row in per_layer]
+    nearest = rows[index, layer, transform] if evidence is None else evidence.q_match
+    extra = (
+        {} if evidence is None else {"evidence": evidence.q_statistic, "verified_correlation": evidence.q_correlation}
+    )
     return pd.DataFrame(
         {
             "sample_id": np.asarray(sample_ids),
@@ -110,9 +135,10 @@ def image_table(found, sample_ids, train_ids, layer_names: list[str], transforms
             "layer": layer,
             "layer_name": np.asarray(layer_names)[layer],
             "transform": np.asarray(transforms)[transform],
-            "nearest_train_id": np.asarray(train_ids)[rows[index, layer, transform]],
+            "nearest_train_id": np.asarray(train_ids)[nearest],
             "distance": dist[index, layer, transform],
             "flagged_layers": flagged_layers,
+            **extra,
         }
     )
 

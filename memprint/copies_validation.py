@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 
 from memprint import transforms as tf
-from memprint.copies import calibrated, smallest, wilson_interval
+from memprint.copies import smallest, wilson_interval
 from memprint.copy_finder import find
 
 KINDS = {
@@ -90,13 +90,19 @@ def validation_table(
     settings: dict,
     device=None,
     train_edited: dict | None = None,
+    *,
+    statistic: dict,
+    test_plain,
 ) -> pd.DataFrame:
     """One row per planted kind (and one for the pure held-out set): memprint's AUC and flagged share beside the
     two baselines'. ``test_embedded``: matching label -> P's per-layer embeddings (identity: None, the
     reference's); ``embed(images)``: per-layer embeddings; ``matching``: the finder's labels; ``train_edited``:
     training-side label -> T's per-layer embeddings under its edit; with the pixel view, ``refs``, ``names``,
-    ``embed`` and the edited sets hold it after the encoder's layers (``train_layers``: the encoder's only)."""
+    ``embed`` and the edited sets hold it after the encoder's layers (``train_layers``: the encoder's only);
+    ``statistic``: ``copies.statistic`` (default: ``smallest``), ``test_plain``: P's per-layer embeddings."""
     from sklearn.metrics import roc_auc_score
+
+    from memprint.copy_evidence import default_layers, image_level, matching_views
 
     mix, kinds, made_from = planted_sets(fresh_images, train_images, settings["fraction"], settings["seed"])
     rows = []
@@ -108,9 +114,15 @@ def validation_table(
         edits = {label: tf.sides(label)[0] for label in matching}
         by_edit = {edit: embed(tf.apply(edit, images)) for edit in dict.fromkeys(edits.values())}
         embedded = {label: by_edit[edit] for label, edit in edits.items()}
+        layer_names = names[: len(train_layers)]
+        chosen = statistic.get("layers") or default_layers(layer_names)
+        edited = train_edited or {}
+        views = matching_views(layer_names, chosen, train_layers, edited, embedded, test_embedded, test_plain)
+        views = list(views) if statistic["kind"] == "evidence" else []
         found = find(refs, names, embedded, test_embedded, device, train=train_edited)
-        statistic = smallest(found.scaled)
-        flagged = calibrated(statistic, found.null) <= level
+        image_p, evidence = image_level(found, statistic, views, train_images, images, test_images)
+        flagged = image_p <= level
+        score = -smallest(found.scaled) if evidence is None else evidence.q_statistic  # larger: more copy-like
         pixel = pixel_nearest(images, train_images)
         cosine = cosine_nearest(embedded["identity"][len(train_layers) - 1], train_layers[-1])  # the encoder's last
         kinds_here = ["held-out"] if name == "pure held-out" else list(KINDS)
@@ -126,10 +138,10 @@ def validation_table(
                 truth = np.r_[np.ones(chosen.sum()), np.zeros(held.sum())]
                 pick = np.r_[np.flatnonzero(chosen), np.flatnonzero(held)]
                 row |= {
-                    "auc": roc_auc_score(truth, -statistic[pick]),
+                    "auc": roc_auc_score(truth, score[pick]),
                     "pixel_l2_auc": roc_auc_score(truth, -pixel[pick]),
                     "dcr_auc": roc_auc_score(truth, cosine[pick]),
-                    "source_found": _source_found(found, chosen, made_from),
+                    "source_found": _source_found(found, chosen, made_from, evidence),
                 }
             rows.append(row)
     return pd.DataFrame(rows)
@@ -140,8 +152,11 @@ def _share(flags: np.ndarray) -> tuple[float, float, float]:
     return float(flags.mean()) if len(flags) else np.nan, low, high
 
 
-def _source_found(found, chosen: np.ndarray, made_from: np.ndarray) -> float:
-    """How often the image's closest match (smallest scaled distance) is the training image it was made from."""
+def _source_found(found, chosen: np.ndarray, made_from: np.ndarray, evidence=None) -> float:
+    """How often the image's match (the verified one, else the smallest scaled distance's) is the training image
+    it was made from."""
+    if evidence is not None:
+        return float((evidence.q_match[chosen] == made_from[chosen]).mean())
     flat = np.where(np.isfinite(found.scaled), found.scaled, np.inf).reshape(len(found.scaled), -1).argmin(1)
     layer, transform = np.unravel_index(flat, found.scaled.shape[1:])
     rows = found.rows[np.arange(len(found.scaled)), layer, transform]

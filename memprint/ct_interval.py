@@ -30,9 +30,16 @@ def resample_counts(n: int, replicates: int, seed: int, stream: str) -> np.ndarr
 
 
 def bootstrap_ct(
-    ref: LayerReference, gen_cells: np.ndarray, gen_dist: np.ndarray, test_counts: np.ndarray, gen_counts: np.ndarray
+    ref: LayerReference,
+    gen_cells: np.ndarray,
+    gen_dist: np.ndarray,
+    test_counts: np.ndarray,
+    gen_counts: np.ndarray,
+    effect: bool = False,
 ) -> np.ndarray:
-    """C_T of every replicate (NaN where no cell qualifies) from (B, |P|) and (B, |Q|) bootstrap counts."""
+    """C_T of every replicate (NaN where no cell qualifies) from (B, |P|) and (B, |Q|) bootstrap counts; with
+    ``effect``, each cell's Mann-Whitney z replaced by its size-free effect, the rank-biserial correlation
+    2 U / (m n) - 1 (unit counts give the point value)."""
     n_test, n_gen = test_counts.shape[1], gen_counts.shape[1]
     tau = ref.settings.tau_for(n_gen)
     replicates = len(test_counts)
@@ -48,7 +55,7 @@ def bootstrap_ct(
         m, n = a.sum(1), b.sum(1)
         u = ((b @ above) * a).sum(1)  # sums of multiples of 0.5 below 2**53: exact in any order
         with np.errstate(invalid="ignore", divide="ignore"):
-            z = (u - (m * n / 2.0 - 0.5)) / np.sqrt(m * n * (m + n + 1) / 12.0)
+            z = 2.0 * u / (m * n) - 1.0 if effect else (u - (m * n / 2.0 - 0.5)) / np.sqrt(m * n * (m + n + 1) / 12.0)
         used = (n / n_gen > tau) & (m > 0)
         weight = np.where(used, m / n_test, 0.0)
         weighted_z += np.where(used, weight * np.nan_to_num(z), 0.0)

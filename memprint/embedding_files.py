@@ -95,6 +95,8 @@ class EmbeddingWriter:
         self.file.attrs["complete"] = True
         self.file.close()
         os.replace(self.tmp, self.path)
+        Path(self._lock.name).unlink(missing_ok=True)  # nothing left to resume: the lock goes with the tmp file
+        self._lock.close()
 
     def close(self) -> None:
         """Close without finishing: the tmp file stays for a later resume."""

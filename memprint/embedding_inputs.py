@@ -10,6 +10,8 @@ import numpy as np
 
 from memprint import MemprintError
 
+FLOAT16_MAX = 65504.0
+
 
 def load_matrix(path: str, layer: str | None) -> tuple[list[str], list[np.ndarray], dict]:
     """A .npy (N, D) or (L, N, D) array, or a memprint embedding file (all layers, or ``layer``), and the
@@ -63,11 +65,18 @@ def check_rows(path: str, layer: str, matrix: np.ndarray, train_path: str, width
         raise MemprintError(f"{path}{where}: no rows; give at least one embedding")
     if not np.isfinite(matrix).all():
         raise MemprintError(f"{path}{where}: contains NaN or infinite values; recompute or drop those rows")
+    if np.abs(matrix).max() > FLOAT16_MAX:
+        raise MemprintError(
+            f"{path}{where}: values up to {np.abs(matrix).max():.3g}, beyond any encoder's scale (float16 ends at "
+            f"{FLOAT16_MAX:g}); give the encoder's embeddings as they are, not rescaled"
+        )
     if matrix.shape[1] != width:
         raise MemprintError(
             f"{path}{where}: {matrix.shape[1]} dimensions, {train_path} has {width}; embed all three sets with one "
             "encoder"
         )
+    if len(matrix) > 1 and (matrix == matrix[0]).all():
+        raise MemprintError(f"{path}{where}: every row is the same vector; nothing can be compared, recompute it")
 
 
 def load_three(
@@ -77,6 +86,12 @@ def load_three(
     (names, train, t_id), (_, test, p_id), (_, generated, q_id) = (
         load_matrix(p, layer) for p in (train_path, test_path, generated_path)
     )
+    embedded = [p.endswith((".h5", ".hdf5")) for p in (train_path, test_path, generated_path)]
+    if any(embedded) and not all(embedded):
+        raise MemprintError(
+            f"{train_path}, {test_path}, {generated_path}: memprint embedding files mixed with .npy arrays, so the "
+            "one-encoder check cannot run; give all three as .h5 files (memprint embed) or all as .npy"
+        )
     if not (len(train) == len(test) == len(generated)):
         raise MemprintError(
             f"layer counts differ: {train_path} {len(train)}, {test_path} {len(test)}, {generated_path} "
@@ -91,4 +106,16 @@ def load_three(
                 f"{path} and {train_path} come from different encoders (layers or weights SHA-256 "
                 f"differ); embed the {what} set with the training set's encoder"
             )
+    shared = overlapping_rows(train[0], test[0])
+    if shared:
+        raise MemprintError(
+            f"{shared} of the {len(test[0])} rows of {test_path} (P) are also rows of {train_path} (T): P must be "
+            "held out from T, or C_T and the copy finder read P's copies as normal; give test images not in T"
+        )
     return names, train, test, generated
+
+
+def overlapping_rows(train: np.ndarray, test: np.ndarray) -> int:
+    """How many rows of ``test`` equal a row of ``train`` exactly (the same image embedded by the same encoder)."""
+    seen = {row.tobytes() for row in np.ascontiguousarray(train, np.float32)}
+    return sum(row.tobytes() in seen for row in np.ascontiguousarray(test, np.float32))

@@ -10,6 +10,7 @@ training-side one T's, so P's calibration stays exact here too.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 
 import numpy as np
@@ -55,3 +56,18 @@ def pixel_reference(train_images: np.ndarray, test_images: np.ndarray, settings:
         device,
         layer=view_name(side),
     )
+
+
+def with_pixel_view(refs, names, settings, sets, side, generated: dict, test: dict, train: dict):
+    """The copy finder's inputs with the pixel view after the last layer (in place for the per-matching dicts):
+    Q's and P's thumbnails under each matching's query-side edit, T's under each training-side edit."""
+    thumbnails = functools.cache(lambda name, edit: pixel_vectors(tf.apply(edit, sets[name].images), side))
+    for label in generated:  # each query-side edit shrunk once, however many matchings share it
+        generated[label] = [*generated[label], thumbnails("generated", tf.sides(label)[0])]
+    for label in test:
+        if test[label] is not None:
+            test[label] = [*test[label], thumbnails("test", tf.sides(label)[0])]
+    for label in train:
+        train[label] = appended(train[label], lambda label=label: edited_vectors(label, sets["train"].images, side, 1))
+    ref = appended(refs, lambda: pixel_reference(sets["train"].images, sets["test"].images, settings, side))
+    return ref, [*names, view_name(side)]

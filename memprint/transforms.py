@@ -40,12 +40,26 @@ def sides(label: str) -> tuple[str, str]:
     return label, "identity"
 
 
+PARAMETER_RANGES = {  # kind -> (lowest allowed, highest allowed, low end excluded?, what it means)
+    "crop": (0.0, 1.0, True, "the kept share of the image, in (0, 1]"),
+    "zoom": (1.0, 8.0, True, "a zoom-out factor, in (1, 8]"),
+    "jpeg": (1, 100, False, "a JPEG quality, 1..100"),
+    "jitter": (0.0, 1.0, False, "a strength, 0..1"),
+}
+
+
 def check_name(name: str) -> str:
     if not NAME.match(name):
         raise MemprintError(
             f"transform {name!r} is unknown; use identity, hflip, grey, rotate_<degrees>, unrotate_<degrees>, "
             "crop_<fraction>, zoom_<factor above 1>, jitter_<strength> or jpeg_<quality>"
         )
+    kind, _, value = name.partition("_")
+    if kind in PARAMETER_RANGES:
+        low, high, open_low, meaning = PARAMETER_RANGES[kind]
+        number = float(value)
+        if number > high or number < low or (open_low and number == low):
+            raise MemprintError(f"transform {name!r}: {value} is out of range; give {meaning}")
     return name
 
 
@@ -138,8 +152,6 @@ def apply(name: str, images: np.ndarray) -> np.ndarray:
     if kind == "unrotate":
         return _unrotate(images, float(value))
     if kind == "zoom":
-        if float(value) <= 1:
-            raise MemprintError(f"transform {name!r}: a zoom-out factor must be above 1 (crop_<fraction> zooms in)")
         return _zoom_out(images, float(value))
     if kind == "crop":
         return _centre_crop(images, float(value))

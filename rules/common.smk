@@ -15,6 +15,7 @@ from memprint.config import read_yaml, validate
 from memprint.code_version import code_version
 from memprint.config_checks import baselines, fingerprint_plan, fingerprinting
 from memprint import layout
+from memprint.io import content_digest
 from memprint.encoders import Encoder
 from memprint.generators import generator
 from memprint.scores import score
@@ -97,6 +98,23 @@ def spec_of(generator_name):
     return canonical(KINDS[generator_name].spec)
 
 
+def data_contents():
+    """What the data step's folders and files hold (a digest): changed images rerun it and what depends on them."""
+    data = config["data"]
+    paths = [data["folder"].get(k) for k in ("train", "test")] if data["source"] == "folder" else []
+    cifar = data.get("cifar10") or {}
+    paths += [cifar.get(k) for k in ("train_npz", "test_npz")] if data["source"] == "cifar10" else []
+    original = cifar.get("original") or {} if data["source"] == "cifar10" else {}
+    paths += [original.get(k) for k in ("manifest", "exact_train_npz", "exact_test_npz")]
+    return content_digest([p for p in paths if p])
+
+
+def generator_contents(generator_name):
+    """What the files a generator's config names hold (a folder of samples changed in place reruns it)."""
+    kind = KINDS[generator_name]
+    return content_digest([kind.spec[key] for key in kind.files if kind.spec.get(key)])
+
+
 def per_score(path_of, *args):
     """score name -> its file, for every configured score (``path_of``: a ``memprint.layout`` function)."""
     return {name: path_of(name, *args) for name in SCORES}
@@ -168,11 +186,6 @@ def transformed_inputs(encoder, name):
         )
         for label, edit in edits.items()
     }
-
-
-def pixel_view_inputs(generator):
-    """The image sets the copy finder's pixel view reads (T, P, Q), when copies.pixels is set."""
-    return [imageset(name) for name in ("train", "test", generator)] if config["copies"]["pixels"] else []
 
 
 def training_edit_inputs(encoder):

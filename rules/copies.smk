@@ -36,7 +36,9 @@ rule find_copies:
         generated=lambda wc: transformed_inputs(wc.encoder, wc.generator).values(),
         test=lambda wc: transformed_inputs(wc.encoder, "test").values(),
         train_edited=lambda wc: training_edit_inputs(wc.encoder),
-        imagesets=lambda wc: pixel_view_inputs(wc.generator),
+        train_imageset=layout.imageset("train"),
+        test_imageset=layout.imageset("test"),
+        generated_imageset=lambda wc: layout.imageset(wc.generator),
     output:
         layers=layout.copies("{encoder}", "{generator}"),
         images=layout.copies("{encoder}", "{generator}", "images"),
@@ -53,6 +55,7 @@ rule find_copies:
         code=code_version_of("find_copies.py"),
         transforms=COPY_MATCHING,
         level=config["copies"]["level"],
+        statistic=config["copies"]["statistic"],
         pixels=config["copies"]["pixels"],
     script:
         "../workflow_scripts/find_copies.py"
@@ -167,6 +170,7 @@ rule copies_validation:
         settings=canonical(COPIES_VALIDATION or {}),
         transforms=COPY_MATCHING,
         level=config["copies"]["level"],
+        statistic=config["copies"]["statistic"],
         pixels=config["copies"]["pixels"],
         precision=PRECISION,
     script:

@@ -16,5 +16,6 @@ rule make_data:
     params:
         code=code_version_of("make_data.py"),
         data=canonical(config["data"]),
+        contents=data_contents(),
     script:
         "../workflow_scripts/make_data.py"

@@ -16,6 +16,7 @@ rule sample_generator:
     params:
         code=code_version_of("sample_generator.py"),
         spec=lambda wc: spec_of(wc.generator),
+        contents=lambda wc: generator_contents(wc.generator),
         name=lambda wc: wc.generator,
     script:
         "../workflow_scripts/sample_generator.py"

@@ -23,7 +23,10 @@ def _write(folder, images, labels=None):
     return str(folder)
 
 
-def test_audit_from_folders_to_report_and_a_summary_that_matches_the_csvs(tmp_path, capsys):
+def test_audit_from_folders_to_report_and_a_summary_that_matches_the_csvs(tmp_path, capsys, monkeypatch):
+    """Run as the README writes it (a relative --out); then a generated folder changed in place reruns exactly
+    its own jobs and changes its numbers."""
+    monkeypatch.chdir(tmp_path)
     digits = load_digits()
     images = np.repeat(np.repeat((digits.images * 255 / 16).astype(np.uint8), 2, axis=1), 2, axis=2)  # 16x16
     order = np.random.default_rng(0).permutation(len(images))
@@ -46,6 +49,7 @@ def test_audit_from_folders_to_report_and_a_summary_that_matches_the_csvs(tmp_pa
         )
     )
     out = tmp_path / "audit"
+    fresh_folder = _write(tmp_path / "fresh", images[fresh])
     argv = [
         "audit",
         "--train",
@@ -55,13 +59,13 @@ def test_audit_from_folders_to_report_and_a_summary_that_matches_the_csvs(tmp_pa
         "--generated",
         "copier=" + _write(tmp_path / "copies", images[train[:200]]),
         "--generated",
-        _write(tmp_path / "fresh", images[fresh]),
+        fresh_folder,
         "--encoder",
         str(encoder),
         "--cells",
         "3",
         "--out",
-        str(out),
+        "audit",
     ]
     assert main(argv) == 0
     printed = capsys.readouterr().out
@@ -80,3 +84,39 @@ def test_audit_from_folders_to_report_and_a_summary_that_matches_the_csvs(tmp_pa
     assert not (out / "results/fingerprint/table1.md").exists() and not (out / "results/claims").exists()
     # a second audit into the same folder reruns nothing and prints the same summary
     assert main(argv) == 0 and json.loads((out / "summary.json").read_text()) == result
+    # the fresh images overwritten in place by training images: the fresh set reruns, the copier does not
+    timings = out / "results/benchmarks/find_copies/vit_tiny"
+    copier_run = (timings / "copier.tsv").stat().st_mtime_ns
+    fresh_run = (timings / "fresh.tsv").stat().st_mtime_ns
+    for k, path in enumerate(sorted((tmp_path / "fresh").glob("*.png"))[:100]):
+        Image.fromarray(images[train[300 + k]]).save(path)
+    assert main(argv) == 0
+    changed = json.loads((out / "summary.json").read_text())
+    assert (timings / "copier.tsv").stat().st_mtime_ns == copier_run
+    assert (timings / "fresh.tsv").stat().st_mtime_ns > fresh_run
+    assert changed["copier"] == result["copier"]
+    assert changed["fresh"]["copy_rate"]["copies"] >= result["fresh"]["copy_rate"]["copies"] + 50
+
+
+def test_a_test_folder_too_small_for_the_level_stops_before_any_job(tmp_path, capsys):
+    digits = load_digits()
+    images = (digits.images * 255 / 16).astype(np.uint8)
+    argv = [
+        "audit",
+        "--train",
+        _write(tmp_path / "train", images[:300]),
+        "--test",
+        _write(tmp_path / "test", images[300:348]),
+    ]
+    argv += [
+        "--generated",
+        _write(tmp_path / "g", images[:60]),
+        "--encoder",
+        "facebook/dinov2-small",
+        "--out",
+        str(tmp_path / "a"),
+    ]
+    assert main(argv) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.count("\n") == 0 and "P holds 48 images" in err and "at least 99 images" in err, err
+    assert not (tmp_path / "a").exists()

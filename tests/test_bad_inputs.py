@@ -35,6 +35,12 @@ def _file(path, data: bytes) -> str:
     return str(path)
 
 
+def _symlink(path):
+    (path.parent / "elsewhere.csv").write_text("x")
+    path.symlink_to(path.parent / "elsewhere.csv")
+    return str(path)
+
+
 def _truncated(path, size):
     with open(path, "r+b") as handle:
         handle.truncate(size)
@@ -279,7 +285,7 @@ CLI_CASES = [
     ),
     (
         "ct too few generated per cell",
-        lambda t: _ct(t, generated=_npy(t, "Q9.npy", np.zeros((9, 4)) + 0.1)),
+        lambda t: _ct(t, generated=_npy(t, "Q9.npy", np.random.default_rng(5).normal(size=(9, 4)))),
         r"no cell .*holds more than tau x \|Q\| = 20.0 of the 9 generated samples; generate more samples",
     ),
     (
@@ -340,6 +346,64 @@ CLI_CASES = [
         "copies training-transformed without its file",
         lambda t: ["copies", *_ct(t)[1:], "--out", str(t / "o.csv"), "--training-transformed", "crop_0.8"],
         r"--training-transformed 'crop_0.8': give NAME=TRAIN.h5",
+    ),
+    # issue 35: confident wrong numbers before
+    (
+        "ct P is T",
+        lambda t: _ct(t, test=_good(t)[0]),
+        r"200 of the 200 rows of .*T.npy \(P\) are also rows of .*T.npy \(T\): P must be held out",
+    ),
+    (
+        "copies P is T",
+        lambda t: ["copies", *_ct(t, test=_good(t)[0])[1:], "--out", str(t / "o.csv")],
+        r"are also rows of .*\(T\): P must be held out from T",
+    ),
+    (
+        "ct h5 T and P with an npy Q",
+        lambda t: _h5s(t, generated=_good(t)[2]),
+        r"memprint embedding files mixed with .npy arrays, so the one-encoder check cannot run",
+    ),
+    (
+        "ct embeddings scaled by 1e30",
+        lambda t: _ct(t, generated=_npy(t, "Qbig.npy", np.random.default_rng(3).normal(size=(100, 4)) * 1e30)),
+        r"Qbig.npy: values up to .*beyond any encoder's scale",
+    ),
+    (
+        "ct every row the same",
+        lambda t: _ct(t, generated=_npy(t, "Qsame.npy", np.ones((100, 4)))),
+        r"Qsame.npy: every row is the same vector",
+    ),
+    (
+        "copies P too small for the level",
+        lambda t: [
+            "copies",
+            *_ct(t, test=_npy(t, "P48.npy", np.random.default_rng(4).normal(size=(48, 4))), cells="1")[1:],
+            "--out",
+            str(t / "o.csv"),
+        ],
+        r"P holds 48 images: its smallest p-value, 1/49 = 0.0204, is above the level 0.01.*at least 99 images",
+    ),
+    (
+        "copies derived images file is a foreign file",
+        lambda t: ["copies", *_ct(t)[1:], "--out", str(t / "res.csv")] if _file(t / "res.images.csv", b"mine") else [],
+        r"--images-out .*res.images.csv: exists and was not written by memprint",
+    ),
+    (
+        "copies derived images file is a symlink",
+        lambda t: ["copies", *_ct(t)[1:], "--out", str(t / "sym.csv")] if _symlink(t / "sym.images.csv") else [],
+        r"sym.images.csv: is a symbolic link",
+    ),
+    (
+        "copies transformed P and Q swapped",
+        lambda t: [
+            "copies",
+            *_ct(t)[1:],
+            "--out",
+            str(t / "o.csv"),
+            "--transformed",
+            f"hflip={_good(t, n_test=150)[1]},{t / 'Q.npy'}",
+        ],
+        r"--transformed .*P.npy does not hold the images of --generated",
     ),
     # memprint data and sample: config read by the shared loader
     (
@@ -528,7 +592,39 @@ def _invmm_on_a_kde(c):
     c["invmm"] = {"generators": ["kde_0.1"], "similarity": {"kind": "pixel_correlation"}}
 
 
+def _hf_folder(c, input_size):
+    import json
+    import tempfile
+
+    folder = tempfile.mkdtemp(prefix="memprint-hf-config-")
+    with open(f"{folder}/config.json", "w") as handle:
+        json.dump({"model_type": "dinov2", "patch_size": 14}, handle)
+    c["encoders"]["d"] = {"kind": "hf", "name": folder, "weights": "pretrained", "input_size": input_size}
+
+
 CONFIG_CASES = [
+    # issue 35: accepted without a word before
+    (
+        "hf input size not a multiple of the patch",
+        lambda c: _hf_folder(c, 100),
+        r"at encoders.d.input_size: 100 is not a multiple of the model's patch size 14; use 98 or 112",
+    ),
+    ("input size beyond bounds", lambda c: _hf_folder(c, 100000), r"at encoders.d.input_size: 100000 is greater than"),
+    (
+        "trained vit patch does not tile",
+        lambda c: c["encoders"]["vit_tiny"].update(image_size=18, patch=4),
+        r"at encoders.vit_tiny: image_size 18 is not a multiple of patch 4",
+    ),
+    (
+        "trained vit width not divisible by heads",
+        lambda c: c["encoders"]["vit_tiny"].update(width=30, heads=4),
+        r"at encoders.vit_tiny: width 30 is not divisible by heads 4",
+    ),
+    (
+        "crop of nothing",
+        lambda c: c.setdefault("copies", {}).update(transforms=["identity", "crop_0.0"]),
+        r"at copies.transforms: transform 'crop_0.0': 0.0 is out of range; give the kept share",
+    ),
     ("unknown key, top", lambda c: c.update(extra=1), r"at top level: Additional properties .*'extra'"),
     (
         "unknown key, deep",

@@ -11,6 +11,9 @@ from memprint.copies import calibrated, copy_rates, image_table, layer_table, pv
 from memprint.copy_finder import find
 from memprint.ct import CTSettings, LayerReference
 
+EVIDENCE = {"layers": None, "neighbour": 10, "candidates": 3, "side": 32, "shift": 3, "margin": 4, "sigma": 1.0}
+EVIDENCE["weight"] = 2.0
+
 
 def _mixture(rng, n):
     centres = np.array([[0, 0, 0, 0, 0, 0], [5, 0, 0, 0, 0, 0], [0, 5, 0, 0, 0, 0]], float)
@@ -187,9 +190,11 @@ def test_wilson_interval_at_the_edges():
     assert high == 1.0 and 0.95 < low < 0.98
 
 
-def test_the_validation_plants_six_kinds_and_scores_every_method(rng):
+@pytest.mark.parametrize("statistic", [{"kind": "smallest"}, {"kind": "evidence", **EVIDENCE}])
+def test_the_validation_plants_six_kinds_and_scores_every_method(rng, statistic):
     """With pixels (and a blurred copy) as the 'layers', exact and mirrored copies are found under the identity
-    and the flip; the table has the pure held-out row and one row per planted kind, every method beside."""
+    and the flip, by either image-level statistic; the table has the pure held-out row and one row per planted
+    kind, every method beside."""
     from memprint.copies_validation import KINDS, validation_table
 
     def embed(images):
@@ -214,6 +219,8 @@ def test_the_validation_plants_six_kinds_and_scores_every_method(rng):
         ["identity", "hflip"],
         0.01,
         {"fraction": 0.05, "seed": 0},
+        statistic=statistic,
+        test_plain=embed(test),
     )
     assert table["kind"].tolist() == ["held-out", *KINDS]
     kinds = table.set_index("kind")
@@ -249,7 +256,7 @@ def test_zoom_and_unrotate_undo_a_crop_and_a_rotation(rng):
     for edit, undo in (("crop_0.8", "zoom_1.25"), ("rotate_15", "unrotate_-15")):
         edited = apply(edit, smooth)
         assert centre_error(apply(undo, edited), smooth) < 0.4 * centre_error(edited, smooth), (edit, undo)
-    with pytest.raises(MemprintError, match="zoom-out factor must be above 1"):
+    with pytest.raises(MemprintError, match=r"zoom_0.5.: 0.5 is out of range; give a zoom-out factor, in \(1, 8\]"):
         apply("zoom_0.5", smooth)
 
 
@@ -258,8 +265,7 @@ def test_the_pixel_view_finds_pixel_near_copies_an_encoder_misses_and_edits_p_al
     exact and mirrored copies with their source, flags held-out images at the level, and mirrors P's thumbnails
     under hflip as it mirrors Q's."""
     from memprint.io import ImageSet
-    from memprint.pixel_view import pixel_vectors, view_name
-    from memprint.stages.copies import with_pixel_view
+    from memprint.pixel_view import pixel_vectors, view_name, with_pixel_view
 
     def images(n):
         smooth = rng.normal(size=(n, 3, 3, 3)).repeat(4, 1).repeat(4, 2)  # 12 x 12, blocky: resizing keeps them

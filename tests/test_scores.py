@@ -152,3 +152,25 @@ def test_a_score_kind_from_outside_memprint_runs_through_snakemake(tmp_path):
     path.write_text(yaml.safe_dump(bad))
     refused = snakemake(tmp_path, path, "-n", env=env)
     assert "config error at scores.near.power: 'x' is not of type 'number'" in refused.stdout + refused.stderr
+
+
+def _scored(kind: str, n: int, seed: int) -> float:
+    """One layer scored by ``kind`` with |P| = |Q| = n: T fixed, Q a little nearer T than P (a mild copier)."""
+    rng = np.random.default_rng(seed)
+    train = rng.normal(size=(4000, 8)).astype(np.float32)
+    test = rng.normal(size=(n, 8)).astype(np.float32)
+    near = train[rng.integers(0, len(train), n)] + rng.normal(0, 0.2, (n, 8)).astype(np.float32)
+    generated = np.where(rng.random((n, 1)) < 0.3, near, rng.normal(size=(n, 8))).astype(np.float32)
+    kind_score = score("s", {"kind": kind, "cells": 3})
+    state, warning = kind_score.fit(train, test, torch.device("cpu"), "l")
+    return kind_score.score({**state, "warning": warning}, train, test, generated, torch.device("cpu"), "l").value
+
+
+def test_the_effect_size_stays_put_where_ct_grows_like_the_square_root_of_n():
+    small = [(_scored("ct", 400, s), _scored("ct_effect", 400, s)) for s in range(3)]
+    large = [(_scored("ct", 3600, s), _scored("ct_effect", 3600, s)) for s in range(3)]
+    (ct_small, effect_small), (ct_large, effect_large) = np.mean(small, axis=0), np.mean(large, axis=0)
+    assert ct_small < -2 and effect_small < -0.05  # both see the copying
+    assert ct_large / ct_small == pytest.approx(3.0, rel=0.25)  # sqrt(3600 / 400)
+    assert effect_large / effect_small == pytest.approx(1.0, rel=0.15)
+    assert -1 <= effect_large <= 1

@@ -18,6 +18,7 @@ copies_validation(
     encoder_weights=given.weights or None,
     settings=snakemake.params.settings,
     level=snakemake.params.level,
+    statistic=snakemake.params.statistic,
     out=snakemake.output.table,
     png=snakemake.output.png,
     pdf=snakemake.output.pdf,

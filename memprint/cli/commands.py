@@ -18,23 +18,34 @@ def cmd_audit(args) -> None:
 
     import yaml
 
-    from memprint.audit import audit_config, summary, workflow_command
+    from memprint.audit import audit_config, calibration_size, summary, workflow_command
     from memprint.config import validate
+    from memprint.copies import check_power
     from memprint.io import atomic_path
 
-    out = Path(args.out)
+    out = Path(args.out).resolve()  # Snakemake runs inside it: every path handed on must not be relative
     config_file = out / "config.yaml"
     if out.exists() and any(out.iterdir()) and not config_file.is_file():
         raise MemprintError(f"--out {out}: a folder holding other files; give a new folder or a previous audit's")
     config = audit_config(args)
     checked = validate(yaml.safe_load(yaml.safe_dump(config)))  # every config error before any job, in one line
+    check_power(calibration_size(args), checked["copies"]["level"])
+    command = workflow_command(config_file, out, args.cores, args.profile)
+    if any((out / ".snakemake" / "locks").glob("*")):
+        raise MemprintError(
+            f"{out} is locked by a run that did not finish (interrupted, or still running); if no audit is running "
+            f"there, clear it with: {' '.join(command)} --unlock"
+        )
     out.mkdir(parents=True, exist_ok=True)
     with atomic_path(config_file) as tmp:
         Path(tmp).write_text("# written by memprint audit; rerun: the command in summary.md\n" + yaml.safe_dump(config))
-    command = workflow_command(config_file, out, args.cores, args.profile)
     print("+ " + " ".join(command), flush=True)
     for step in (command, [*command, "--report", str(out / "report.html")]):
-        if subprocess.run(step).returncode != 0:
+        try:
+            stopped = subprocess.run(step).returncode != 0
+        except KeyboardInterrupt:
+            raise MemprintError(f"interrupted; rerun the same command to go on where it stopped ({out})") from None
+        if stopped:
             raise MemprintError(
                 f"the workflow stopped (its log is above and in {out}/logs); fix it and rerun the audit"
             )
@@ -74,7 +85,7 @@ def cmd_ct(args) -> dict:
 def cmd_copies(args) -> dict:
     """Per image, layer and transform: nearest training image, distance, p-value; one flag per image at a
     family-wise false-positive rate of ``--level``; copy rates on stdout."""
-    from memprint.copies import copy_rates, image_table, layer_table, rate_row
+    from memprint.copies import check_power, copy_rates, image_table, layer_table, rate_row
     from memprint.copy_finder import find
     from memprint.ct import CTSettings, LayerReference
     from memprint.embedding_files import read_embeddings
@@ -85,6 +96,7 @@ def cmd_copies(args) -> dict:
     if not 0 < args.level < 1:
         raise MemprintError(f"--level {args.level}: a false-positive rate must be in (0, 1), e.g. 0.01")
     names, train, test, generated = load_three(args.train, args.test, args.generated, args.layer)
+    check_power(len(test[0]), args.level)
     transformed_q, transformed_p = {"identity": generated}, {"identity": None}
     for item in args.transformed or []:
         name, _, files = item.partition("=")
@@ -92,6 +104,16 @@ def cmd_copies(args) -> dict:
         if not (name and q_file and p_file):
             raise MemprintError(f"--transformed {item!r}: give NAME=GENERATED.h5,TEST.h5 (both embedded under NAME)")
         _, _, p_layers, q_layers = load_three(args.train, p_file, q_file, args.layer)
+        pairs = (
+            (q_file, args.generated, "generated", q_layers, generated),
+            (p_file, args.test, "test", p_layers, test),
+        )
+        for given, plain, what, layers, plain_layers in pairs:
+            if not _same_images(given, plain, len(layers[0]), len(plain_layers[0])):
+                raise MemprintError(
+                    f"--transformed {item!r}: {given} does not hold the images of --{what} {plain} (Q first, then P: "
+                    "NAME=GENERATED.h5,TEST.h5, each the same images under NAME)"
+                )
         transformed_q[name], transformed_p[name] = q_layers, p_layers
     edited_t = {}
     for item in args.training_transformed or []:
@@ -120,7 +142,7 @@ def cmd_copies(args) -> dict:
         "transforms": list(transformed_q),
         "level": args.level,
     }
-    images_out = args.images_out or str(Path(args.out).with_suffix(".images.csv"))
+    images_out = args.images_out  # main() derives it from --out and checks it like --out
     write_csv(layers, args.out, meta)
     write_csv(images, images_out, meta)
     rates = copy_rates(layers)
@@ -129,6 +151,19 @@ def cmd_copies(args) -> dict:
         "image_level": rate_row(images["copy"]),
         "copy_rate_by_layer": rates[["layer_name", "copy_rate", "ci_low", "ci_high"]].to_dict("records"),
     }
+
+
+def _same_images(transformed: str, plain: str, transformed_rows: int, plain_rows: int) -> bool:
+    """Whether an input embedded under a transform holds the images of its plain input: as many rows, and the same
+    image ids where both are memprint files (.npy rows carry no ids)."""
+    from memprint.embedding_files import read_embeddings
+
+    if transformed_rows != plain_rows:
+        return False
+    if transformed.endswith((".h5", ".hdf5")) and plain.endswith((".h5", ".hdf5")):
+        ids = [list(read_embeddings(p, lazy=True).image_ids) for p in (transformed, plain)]
+        return ids[0] == ids[1]
+    return True
 
 
 def cmd_embed(args) -> dict:

@@ -15,7 +15,9 @@ from memprint.outputs import check_outputs, write_failed
 
 def _paths(args) -> tuple[dict[str, str], dict[str, str]]:
     """The command's outputs and the existing files or folders its other options name: ``--option`` -> path."""
-    outputs = {f"--{o}": getattr(args, o) for o in getattr(args, "outputs", []) if getattr(args, o, None)}
+    outputs = {
+        f"--{o.replace('_', '-')}": getattr(args, o) for o in getattr(args, "outputs", []) if getattr(args, o, None)
+    }
     inputs = {
         f"--{name.replace('_', '-')}": value
         for name, value in vars(args).items()
@@ -27,6 +29,8 @@ def _paths(args) -> tuple[dict[str, str], dict[str, str]]:
 def main(argv: list[str] | None = None) -> int:
     try:
         args = build_parser().parse_args(argv)
+        if getattr(args, "command", None) == "copies" and not args.images_out:  # a derived name is an output too
+            args.images_out = str(Path(args.out).with_suffix(".images.csv"))
         outputs, inputs = _paths(args)
         check_outputs(outputs, inputs)
         resolved = [Path(p).resolve() for p in outputs.values()]

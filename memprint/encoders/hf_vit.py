@@ -34,8 +34,23 @@ class HFVisionTransformer(Encoder):
     def check(cls, spec: dict, key: str) -> None:
         """A ``name`` that is a local path (the offline asset) must exist too."""
         super().check(spec, key)
-        if spec["name"].startswith((".", "/", "~")) and not Path(spec["name"]).expanduser().exists():
+        folder = Path(spec["name"]).expanduser()
+        if spec["name"].startswith((".", "/", "~")) and not folder.exists():
             raise MemprintError(f"config error at {key}.name: file or folder {spec['name']} not found; fix the path")
+        if (folder / "config.json").is_file():
+            import json
+
+            cls.check_input_size(spec, json.loads((folder / "config.json").read_text()).get("patch_size"), key)
+
+    @staticmethod
+    def check_input_size(spec: dict, patch: int | None, key: str) -> None:
+        """A ViT cuts its input into patch x patch tiles: an input size that is not a multiple drops pixels."""
+        size = spec.get("input_size")
+        if size and patch and size % patch:
+            raise MemprintError(
+                f"config error at {key}.input_size: {size} is not a multiple of the model's patch size {patch}; use "
+                f"{size - size % patch} or {size - size % patch + patch}"
+            )
 
     @staticmethod
     def _folder_view(folder: Path) -> Path:
@@ -129,6 +144,7 @@ class HFVisionTransformer(Encoder):
     @classmethod
     def wrap(cls, model, spec: dict, identity: dict) -> Encoder:
         config = model.config
+        cls.check_input_size(spec, getattr(config, "patch_size", None), f"encoder {spec.get('name')}")
         size = spec.get("input_size") or (224 if config.model_type == "dinov2" else config.image_size)
         mean, std = (IMAGENET_MEAN, IMAGENET_STD) if config.model_type == "dinov2" else ((0.5,) * 3, (0.5,) * 3)
         prefix = 1 + int(getattr(config, "num_register_tokens", 0) or 0)

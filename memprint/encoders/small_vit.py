@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from memprint import MemprintError
 from memprint.encoders.base import Encoder, Preprocess
 
 if TYPE_CHECKING:
@@ -103,6 +104,21 @@ class TrainedViT(Encoder):
 
     kind = "trained_vit"
     trained_here = True
+
+    @classmethod
+    def check(cls, spec: dict, key: str) -> None:
+        """Shapes the network cannot take, named before any job."""
+        super().check(spec, key)
+        if spec["image_size"] % spec["patch"]:
+            raise MemprintError(
+                f"config error at {key}: image_size {spec['image_size']} is not a multiple of patch {spec['patch']}; "
+                "the patches must tile the image (e.g. image_size 16, patch 4)"
+            )
+        if spec["width"] % spec["heads"]:
+            raise MemprintError(
+                f"config error at {key}: width {spec['width']} is not divisible by heads {spec['heads']}; each head "
+                "takes width / heads dimensions (e.g. width 32, heads 4)"
+            )
 
     @classmethod
     def build(cls, spec: dict) -> torch.nn.Module:

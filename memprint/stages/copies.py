@@ -11,33 +11,40 @@ import pandas as pd
 from memprint import MemprintError
 from memprint.embedding_files import read_embeddings
 from memprint.io import read_csv, read_csv_provenance, read_imageset, write_csv
-from memprint.pixel_view import view_name
+from memprint.pixel_view import view_name, with_pixel_view
 from memprint.runtime import resolve_device
 from memprint.stages.scores import load_ct_references
 
 LEVEL_NOTE = "a conformal p-value per layer and transform against P's distances in the same C_T cell"
+IMAGE_LEVEL = {
+    "smallest": "the smallest scaled distance over layers and transforms",
+    "evidence": "the layers' mean nearest / k-th nearest z-score plus the aligned pixel correlation's",
+}
 
 
 def find_copies(
     *,
     reference: str,
     train: str,
+    test: str,
     generated: str,
     transformed: dict[str, dict[str, str]],
     level: float,
+    statistic: dict,
     layers_out: str,
     images_out: str,
+    imagesets: dict[str, str] | None = None,
     device: str = "auto",
     pixels: int | None = None,
-    imagesets: dict[str, str] | None = None,
 ) -> pd.DataFrame:
     """Every generated image's copies: per layer and transform (``layers_out``) and one flag per image at a
     family-wise false-positive rate of ``level`` (``images_out``). ``transformed``: matching label -> {"test": P's
     embeddings under it, "generated": Q's} (the identity entry names P's none: the reference holds them); a
     training-side label (``T:crop_0.8``) also names {"train": T's embeddings under its edit}, with Q and P as
-    they are. ``pixels``: also match ``side x side`` thumbnails (``memprint.pixel_view``) of the image sets
-    ``imagesets`` names (train, test, generated)."""
-    from memprint.copies import image_table, layer_table
+    they are. ``statistic``: ``copies.statistic`` (the image-level flag's); ``pixels``: also match ``side x side``
+    thumbnails (``memprint.pixel_view``); ``imagesets``: the image sets (train, test, generated)."""
+    from memprint.copies import check_power, image_table, layer_table
+    from memprint.copy_evidence import default_layers, image_level, matching_views
     from memprint.copy_finder import find
 
     read = functools.cache(read_embeddings)  # the identity entry is ``generated`` itself: read once
@@ -52,45 +59,40 @@ def find_copies(
             raise MemprintError(f"T under {label} and {train} hold different images; re-embed the edited training set")
     train_layers = {t: emb.layers for t, emb in edited.items()}
     names = list(train_emb.layer_names)
+    test_emb = read_embeddings(test, lazy=True)
+    check_power(len(test_emb.image_ids), level)
+    needs_images = statistic["kind"] == "evidence" or bool(pixels)
+    if needs_images and not imagesets:
+        raise MemprintError("the evidence statistic and the pixel view need the image sets (train, test, generated)")
+    sets = {name: read_imageset(path) for name, path in (imagesets or {}).items()} if needs_images else {}
+    for name, emb in (("train", train_emb), ("test", test_emb), ("generated", gen_emb)) if sets else ():
+        if list(sets[name].image_ids) != list(emb.image_ids):
+            raise MemprintError(f"{imagesets[name]} and its embedding hold different images; re-embed it")
+    chosen = statistic.get("layers") or default_layers(names)
+    views = matching_views(
+        names, chosen, train_emb.layers, train_layers, generated_layers, test_layers, test_emb.layers
+    )  # read before the pixel view is appended to the per-matching lists
+    views = list(views) if statistic["kind"] == "evidence" else []
     if pixels:
-        sets = {name: read_imageset(path) for name, path in imagesets.items()}
-        for name, emb in (("train", train_emb), ("generated", gen_emb)):
-            if list(sets[name].image_ids) != list(emb.image_ids):
-                raise MemprintError(f"{imagesets[name]} and its embedding hold different images; re-embed it")
         refs, names = with_pixel_view(refs, names, settings, sets, pixels, generated_layers, test_layers, train_layers)
     found = find(refs, names, generated_layers, test_layers, resolve_device(device), train=train_layers)
+    images = [sets[name].images if sets else None for name in ("train", "generated", "test")]
+    _, evidence = image_level(found, statistic, views, *images)
     meta = {
         "generated_embeddings": generated,
         "transforms": transforms,
         "level": level,
         "ct_settings": settings,
-        "method": f"{LEVEL_NOTE}; per image the smallest over layers and transforms, calibrated on P left one out",
+        "method": f"{LEVEL_NOTE}; per image {IMAGE_LEVEL[statistic['kind']]}, calibrated on P",
+        "statistic": {**statistic, "layers": chosen} if statistic["kind"] == "evidence" else statistic,
         **{k: gen_emb.attrs.get(k) for k in ("weights_source", "weights_sha256", "imageset_sha256")},
     }
     meta["pixel_view"] = view_name(pixels) if pixels else None
     args = (gen_emb.image_ids, train_emb.image_ids, names, transforms, level)
     write_csv(layer_table(found, *args), layers_out, meta)
-    images = image_table(found, *args)
+    images = image_table(found, *args, evidence=evidence)
     write_csv(images, images_out, meta)
     return images
-
-
-def with_pixel_view(refs, names, settings, sets, side, generated: dict, test: dict, train: dict):
-    """The copy finder's inputs with the pixel view after the last layer (in place for the per-matching dicts):
-    Q's and P's thumbnails under each matching's query-side edit, T's under each training-side edit."""
-    from memprint import transforms as tf
-    from memprint.pixel_view import appended, edited_vectors, pixel_reference, pixel_vectors
-
-    thumbnails = functools.cache(lambda name, edit: pixel_vectors(tf.apply(edit, sets[name].images), side))
-    for label in generated:  # each query-side edit shrunk once, however many matchings share it
-        generated[label] = [*generated[label], thumbnails("generated", tf.sides(label)[0])]
-    for label in test:
-        if test[label] is not None:
-            test[label] = [*test[label], thumbnails("test", tf.sides(label)[0])]
-    for label in train:
-        train[label] = appended(train[label], lambda label=label: edited_vectors(label, sets["train"].images, side, 1))
-    ref = appended(refs, lambda: pixel_reference(sets["train"].images, sets["test"].images, settings, side))
-    return ref, [*names, view_name(side)]
 
 
 def copy_figures(
@@ -221,6 +223,7 @@ def copies_validation(
     encoder_weights: str | None,
     settings: dict,
     level: float,
+    statistic: dict,
     out: str,
     png: str,
     pdf: str,
@@ -268,11 +271,14 @@ def copies_validation(
         settings,
         dev,
         edited,
+        statistic=statistic,
+        test_plain=read_embeddings(test, lazy=True).layers,
     )
     meta = {
         "fresh": fresh,
         "settings": settings,
         "level": level,
+        "statistic": statistic,
         "ct_settings": ct_settings,
         "matching": list(transformed_test),
         "pixel_view": view_name(pixels) if pixels else None,

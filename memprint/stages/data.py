@@ -13,6 +13,51 @@ from memprint.pixels import check_same_kind, overlap
 log = logging.getLogger(__name__)
 
 
+def _cifar10(cfg: dict):
+    """CIFAR-10's training and test sets: rebuilt in the original order from local copies (``original``), from
+    local .npz files, or downloaded by torchvision."""
+    original = cfg.get("original")
+    if original is None:
+        root = cfg.get("root", "results/downloads")
+        return datasets.cifar10("train", cfg.get("train_npz"), root), datasets.cifar10(
+            "test", cfg.get("test_npz"), root
+        )
+    from memprint import cifar10_original as c10
+
+    paths = c10.checked(original["manifest"], original["folder"])
+    exact = {split: original.get(f"exact_{split}_npz") for split in ("train", "test")}
+    return tuple(
+        c10.assemble(split, paths, datasets.load_npz(exact[split]) if exact[split] else None)
+        for split in ("train", "test")
+    )
+
+
+def _parity_split(test, cfg: dict):
+    """(P, what data.heldout draws from): with ``test_parity``, P is the test images of that original index parity
+    (less ciFAIR's listed near-duplicates of T with ``drop_listed_duplicates``), the rest the other parity."""
+    parity = cfg.get("test_parity")
+    if cfg.get("drop_listed_duplicates") and not cfg.get("original"):
+        raise MemprintError(
+            "data.cifar10.drop_listed_duplicates needs data.cifar10.original (the list names original indices)"
+        )
+    if parity is None:
+        return test, test
+    index = np.array([int(str(i).rsplit("/", 1)[1]) for i in test.image_ids])
+    mine = index % 2 == (0 if parity == "even" else 1)
+    keep = mine.copy()
+    if cfg.get("drop_listed_duplicates"):
+        from memprint import cifar10_original as c10
+
+        listed = c10.listed_duplicates(cfg["original"]["manifest"], cfg["original"]["folder"])
+        keep &= ~np.isin(index, listed)
+    how = f"data.cifar10.test_parity {parity}" + (
+        ", ciFAIR's listed duplicates left out" * bool(keep.sum() < mine.sum())
+    )
+    return datasets.subset(test, np.flatnonzero(keep), how), datasets.subset(
+        test, np.flatnonzero(~mine), f"the other parity than {how}"
+    )
+
+
 def make_data(data: dict, train_out: str, test_out: str, heldout_out: str | None = None) -> None:
     """The training set T, the test set P and (``data.heldout``) real images in neither: seeded, stratified."""
     source, seed = data["source"], data["seed"]
@@ -21,11 +66,7 @@ def make_data(data: dict, train_out: str, test_out: str, heldout_out: str | None
         train, test = datasets.digits_split(data["test_fraction"], seed)
     elif source == "cifar10":
         cfg = data["cifar10"]
-        root = cfg.get("root", "results/downloads")
-        train, test = (
-            datasets.cifar10("train", cfg.get("train_npz"), root),
-            datasets.cifar10("test", cfg.get("test_npz"), root),
-        )
+        train, test = _cifar10(cfg)
         limits = {"train": cfg.get("train_limit"), "test": cfg.get("test_limit")}
     elif source == "folder" and data["folder"].get("test_share"):
         whole = datasets.load_folder(data["folder"]["train"])
@@ -38,7 +79,8 @@ def make_data(data: dict, train_out: str, test_out: str, heldout_out: str | None
         raise MemprintError(f"data.source {source!r} is unknown; use digits, cifar10 or folder")
     check_same_kind(train, test)
     train = datasets.limited(train, limits.get("train"), seed, f"data.{source}.train_limit")
-    test_source, test = test, datasets.limited(test, limits.get("test"), seed + 1, f"data.{source}.test_limit")
+    test, test_source = _parity_split(test, data.get("cifar10") or {})
+    test = datasets.limited(test, limits.get("test"), seed + 1, f"data.{source}.test_limit")
     shared = overlap(train, test)
     if shared and not data["overlap_allowed"]:
         raise MemprintError(

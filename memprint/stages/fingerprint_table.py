@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from memprint import MemprintError
 from memprint.io import atomic_path, open_h5, read_csv, read_csv_provenance, write_csv
 
 STATISTICS = "statistics (mean, std, FID)"
@@ -122,6 +123,12 @@ def fingerprint_table(
             left_out[meta["generator"]] = meta["left_out"]
     kept = [(read_csv(path), path) for path in curve_files if read_csv_provenance(path)["generator"] not in left_out]
     curve_tables, curve_files = [table for table, _ in kept], [path for _, path in kept]
+    if not curve_tables:
+        reasons = "; ".join(f"{name}: {why}" for name, why in left_out.items())
+        raise MemprintError(
+            f"fingerprinting: no generator is left to match ({reasons}); give the generators more samples or remove "
+            "the fingerprint section"
+        )
     curves = pd.concat(curve_tables, ignore_index=True)
     statistics = read_csv(statistics_file)
     statistics = statistics[~statistics["generator"].isin(left_out)]

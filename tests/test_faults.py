@@ -266,8 +266,15 @@ def test_folder_labels_agree_by_class_name(tmp_path):
 
 
 def test_too_small_a_test_set_or_training_folder_is_refused(tmp_path, capsys, sets, rng):
-    np.save(tmp_path / "P3.npy", rng.normal(size=(3, 4)).astype(np.float32))
-    args = ["ct", "--train", sets["T"], "--test", str(tmp_path / "P3.npy"), "--generated", sets["Q"], "--cells", "5"]
+    from memprint.embedding_files import EmbeddingWriter
+
+    writer = EmbeddingWriter(
+        str(tmp_path / "P3.h5"), ["blocks.00"], [4], 3, np.array(["p0", "p1", "p2"], object), "k", {}
+    )
+    writer.write(0, [rng.normal(size=(3, 4)).astype(np.float32)])
+    writer.finish()
+    writer.close()
+    args = ["ct", "--train", sets["T"], "--test", str(tmp_path / "P3.h5"), "--generated", sets["Q"], "--cells", "5"]
     one_line(*run(args, capsys), r"3 test points \(P\).*at least 5 per cell \(25\)")
     config = _folder_config(_folder(tmp_path / "t3", 3), _folder(tmp_path / "p3", 30, seed=1))
     with pytest.raises(MemprintError, match="4 cells for a training set of 3 images"):

@@ -150,12 +150,15 @@ def summary(out: Path, config: dict, top: int = 3) -> tuple[dict, str]:
     for name in config["generators"]:
         curve = read_csv(out / layout.score_curve("ct", encoder, name))
         low = curve.loc[curve["value"].idxmin()]
-        flagged = read_csv(out / f"results/copies/{encoder}/{name}.flagged.csv")
+        flagged_file = out / f"results/copies/{encoder}/{name}.flagged.csv"
+        flagged, power = read_csv(flagged_file), read_csv_provenance(flagged_file)
         rate = image_level.loc[name]
         result[name] = {
             "ct": curve[["layer", "layer_name", "value", "low", "high"]].to_dict("records"),
             "ct_min": {k: low[k] for k in ("layer", "layer_name", "value", "low", "high")},
             "copy_rate": {k: rate[k] for k in ("copies", "samples", "copy_rate", "ci_low", "ci_high")},
+            "smallest_p": float(power["smallest_p"]),
+            "calibration_images": int(power["calibration_images"]),
             "top_flagged": flagged.head(top)[
                 ["sample_id", "nearest_train_id", "layer", "layer_name", "transform", "image_p"]
             ]
@@ -169,7 +172,8 @@ def summary(out: Path, config: dict, top: int = 3) -> tuple[dict, str]:
             "(negative: copying; about 0: fine; positive: underfitting)",
             f"- copies: {int(rate['copies'])} of {int(rate['samples'])} images flagged, {rate['copy_rate']:.1%} "
             f"[95% {rate['ci_low']:.1%}, {rate['ci_high']:.1%}] at a {config['copies']['level']:g} family-wise "
-            "false-positive rate",
+            f"false-positive rate (P's {result[name]['calibration_images']} images allow p-values down to "
+            f"{result[name]['smallest_p']:.2g})",
             *(
                 f"  - {r['sample_id']} copies {r['nearest_train_id']} ({r['transform']}, {_layer(r)}, "
                 f"p = {r['image_p']:.2g})"

@@ -39,3 +39,27 @@ def load_checkpoint(path: str | Path, what: str, keys: tuple[str, ...] = ()) -> 
             f"{what}: {path} lacks {', '.join(missing)}; give a checkpoint memprint wrote (or one with those keys)"
         )
     return payload
+
+
+def load_into(module, state: object, path: str | Path, what: str, fix: str) -> None:
+    """``module.load_state_dict(state)``, strict, with one line when the file holds something else: a bare
+    tensor, a dict of other things, or another architecture's weights."""
+    if not isinstance(state, dict) or not all(hasattr(value, "shape") for value in state.values()):
+        held = type(state).__name__ if not isinstance(state, dict) else f"a dict of {sorted(state)[:4]}"
+        raise MemprintError(f"{what}: {path} holds {held}, not a state dict of tensors; {fix}")
+    expected = module.state_dict()
+    differences = [
+        f"{len(names)} {kind} ({', '.join(names[:2])}{' ...' if len(names) > 2 else ''})"
+        for kind, names in (
+            ("missing", [k for k in expected if k not in state]),
+            ("unexpected", [k for k in state if k not in expected]),
+            ("of another shape", [k for k in expected if k in state and state[k].shape != expected[k].shape]),
+        )
+        if names
+    ]
+    if differences:
+        raise MemprintError(
+            f"{what}: {path} does not fit the architecture {type(module).__name__} (keys: {'; '.join(differences)}); "
+            f"{fix}"
+        )
+    module.load_state_dict(state, strict=True)

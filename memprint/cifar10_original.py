@@ -11,13 +11,12 @@ distance; the result says how many images stay JPEG. Every input is checked agai
 
 from __future__ import annotations
 
-import hashlib
 from pathlib import Path
 
 import numpy as np
 
 from memprint import MemprintError
-from memprint.io import ImageSet, read_yaml, sha256_file
+from memprint.io import ImageSet, read_yaml, sha256_file, tree_sha256
 
 CLASSES = ("airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck")
 SIZES = {"train": 50_000, "test": 10_000}
@@ -28,12 +27,6 @@ MATCH_RATIO = (
 
 def _repository(folder: str | Path, entry: dict) -> Path:
     return Path(folder) / entry["repository"]
-
-
-def tree_sha256(root: Path, files: list[Path]) -> str:
-    """One hash for many files: SHA-256 over the sorted lines '<relative path> <file SHA-256>'."""
-    lines = sorted(f"{p.relative_to(root).as_posix()} {sha256_file(p)}" for p in files)
-    return hashlib.sha256("\n".join(lines).encode()).hexdigest()
 
 
 def jpeg_files(images_root: Path, split: str) -> list[Path]:

@@ -248,6 +248,25 @@ def fingerprint_plan(config: dict) -> tuple[list[str], dict[str, str]]:
     return used, left_out
 
 
+def _check_fingerprint_plan(config: dict) -> None:
+    """Generators of two or more architectures, of which the protocol can split fewer than two: fingerprinting
+    would silently do nothing (or fail after every other job)."""
+    from memprint.generators import generator
+
+    if not config.get("fingerprint"):
+        return
+    used, left_out = fingerprint_plan(config)
+    configured = {generator(name, spec).architecture for name, spec in config["generators"].items()}
+    kept = {generator(name, config["generators"][name]).architecture for name in used}
+    if len(configured) >= 2 and len(kept) < 2:
+        reasons = "; ".join(f"{name}: {why}" for name, why in left_out.items())
+        raise _error(
+            "fingerprint",
+            f"{len(kept)} architecture(s) left to tell apart once the sets too small for the protocol are left out "
+            f"({reasons}); draw more samples, lower target_size and reference_sizes, or remove the fingerprint section",
+        )
+
+
 def fingerprinting(config: dict) -> bool:
     """Fingerprinting needs two architectures to tell apart (a config scoring one model, InvMM's, has one)."""
     from memprint.generators import generator
@@ -261,4 +280,5 @@ def check_config(config: dict) -> None:
     _check_files(config)
     _check_fid_and_fingerprint(config)
     _check_generators(config)
+    _check_fingerprint_plan(config)
     _check_sizes(config)

@@ -35,19 +35,15 @@ from memprint import MemprintError
 DEFAULT_LEVEL = 0.01
 
 
-def smallest_p(calibration: int) -> float:
-    """The smallest image-level p-value a calibration set of this size can give: 1 / (|P| + 1)."""
-    return 1.0 / (calibration + 1)
-
-
 def check_power(calibration: int, level: float) -> None:
-    """A P too small for the level flags nothing whatever Q holds: refuse it, naming the smallest |P| that works."""
-    if smallest_p(calibration) > level:
+    """A P too small for the level flags nothing whatever Q holds (its smallest p-value is 1 / (|P| + 1)): refuse
+    it, naming the smallest |P| that works."""
+    floor = 1.0 / (calibration + 1)
+    if floor > level:
         needed = int(np.ceil(1.0 / level)) - 1
         raise MemprintError(
-            f"P holds {calibration} images: its smallest p-value, 1/{calibration + 1} = {smallest_p(calibration):.3g},"
-            f" is above the level {level:g}, so no image could be flagged; give P at least {needed} images or raise "
-            "the level"
+            f"P holds {calibration} images: its smallest p-value, 1/{calibration + 1} = {floor:.3g}, is above the "
+            f"level {level:g}, so no image could be flagged; give P at least {needed} images or raise the level"
         )
 
 

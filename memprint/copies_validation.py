@@ -102,7 +102,7 @@ def validation_table(
     ``statistic``: ``copies.statistic`` (default: ``smallest``), ``test_plain``: P's per-layer embeddings."""
     from sklearn.metrics import roc_auc_score
 
-    from memprint.copy_evidence import default_layers, image_level, matching_views
+    from memprint.copy_evidence import evidence_views, image_level
 
     mix, kinds, made_from = planted_sets(fresh_images, train_images, settings["fraction"], settings["seed"])
     rows = []
@@ -114,11 +114,8 @@ def validation_table(
         edits = {label: tf.sides(label)[0] for label in matching}
         by_edit = {edit: embed(tf.apply(edit, images)) for edit in dict.fromkeys(edits.values())}
         embedded = {label: by_edit[edit] for label, edit in edits.items()}
-        layer_names = names[: len(train_layers)]
-        chosen = statistic.get("layers") or default_layers(layer_names)
-        edited = train_edited or {}
-        views = matching_views(layer_names, chosen, train_layers, edited, embedded, test_embedded, test_plain)
-        views = list(views) if statistic["kind"] == "evidence" else []
+        sources = (train_layers, train_edited or {}, embedded, test_embedded, test_plain)
+        views = evidence_views(statistic, names[: len(train_layers)], *sources)
         found = find(refs, names, embedded, test_embedded, device, train=train_edited)
         image_p, evidence = image_level(found, statistic, views, train_images, images, test_images)
         flagged = image_p <= level

@@ -31,16 +31,13 @@ MAD_TO_SIGMA = 1.4826
 
 @dataclass
 class Evidence:
-    """Per image of Q (``q_*``) and P (``p_statistic``): the statistic (larger: more copy-like), the embedding and
-    verification parts, and the training row named as its source."""
+    """Per image of Q (``q_*``) and P (``p_statistic``): the statistic (larger: more copy-like), Q's best aligned
+    pixel correlation, and the training row named as its source."""
 
     q_statistic: np.ndarray
     p_statistic: np.ndarray
-    q_embedding: np.ndarray
     q_correlation: np.ndarray
     q_match: np.ndarray
-    p_embedding: np.ndarray
-    p_correlation: np.ndarray
 
     def image_p(self) -> np.ndarray:
         """(1 + #{P >= q}) / (1 + |P|): the conformal p-value of each Q image's statistic among P's."""
@@ -186,7 +183,7 @@ def evidence(views, train_images: np.ndarray, q_images: np.ndarray, p_images: np
     k, count = settings["neighbour"], settings["candidates"]
     sums_q, sums_p, layers = {}, {}, {}
     cand_q, cand_p = [], []
-    strongest, strongest_row = None, None  # per Q image, its largest single-view z-score and that view's nearest
+    view_z, view_nearest = [], []  # per view: Q's z-score and nearest training row
     for label, train, q, p in views:
         ratio_q, rows_q = neighbour_ratio(train, q, k)
         ratio_p, rows_p = neighbour_ratio(train, p, k)
@@ -196,9 +193,9 @@ def evidence(views, train_images: np.ndarray, q_images: np.ndarray, p_images: np
         layers[label] = layers.get(label, 0) + 1
         cand_q.append(rows_q[:, :count])
         cand_p.append(rows_p[:, :count])
-        stronger = np.ones(len(z_q), bool) if strongest is None else z_q > strongest
-        strongest = z_q if strongest is None else np.where(stronger, z_q, strongest)
-        strongest_row = rows_q[:, 0] if strongest_row is None else np.where(stronger, rows_q[:, 0], strongest_row)
+        view_z.append(z_q)
+        view_nearest.append(rows_q[:, 0])
+    strongest_row = np.take_along_axis(np.stack(view_nearest), np.argmax(view_z, axis=0)[None], axis=0)[0]
     embedding_q = np.max([sums_q[t] / layers[t] for t in sums_q], axis=0)
     embedding_p = np.max([sums_p[t] / layers[t] for t in sums_p], axis=0)
     side = settings["side"]
@@ -215,28 +212,39 @@ def evidence(views, train_images: np.ndarray, q_images: np.ndarray, p_images: np
     return Evidence(
         q_statistic=embedding_q + verified,
         p_statistic=embedding_p + weight * robust_z(corr_p, corr_p),
-        q_embedding=embedding_q,
         q_correlation=corr_q,
         q_match=source,
-        p_embedding=embedding_p,
-        p_correlation=corr_p,
     )
+
+
+def statistic_layers(statistic: dict, layer_names: list[str]) -> list[str]:
+    """The layers ``copies.statistic`` averages: its ``layers``, else ``default_layers``."""
+    return statistic.get("layers") or default_layers(layer_names)
 
 
 def matching_views(layer_names, chosen, train_layers, train_edited: dict, generated: dict, test: dict, test_plain):
     """(label, T, Q, P) per matching and chosen layer: a training-side matching meets T under its edit with Q and
-    P as they are; a query-side one T as it is with Q and P under its edit (``test[label]`` None: P as it is)."""
+    P as they are; a query-side one T as it is with Q and P under its edit (``test[label]`` None: P as it is).
+    The names are checked at once; the arrays are read view by view, so a large T's layers are never all in memory."""
     missing = [name for name in chosen if name not in layer_names]
     if missing:
         raise MemprintError(
             f"copies.statistic.layers: {', '.join(missing)} not among the encoder's layers ({', '.join(layer_names)})"
         )
-    for label in generated:
-        for name in chosen:
-            k = layer_names.index(name)
-            train = train_edited[label][k] if label in train_edited else train_layers[k]
-            p = test[label][k] if test.get(label) is not None else test_plain[k]
-            yield label, np.asarray(train, np.float32), np.asarray(generated[label][k], np.float32), np.asarray(p)
+
+    def view(label: str, k: int):
+        train = train_edited[label][k] if label in train_edited else train_layers[k]
+        p = test[label][k] if test.get(label) is not None else test_plain[k]
+        return label, np.asarray(train, np.float32), np.asarray(generated[label][k], np.float32), np.asarray(p)
+
+    return (view(label, layer_names.index(name)) for label in generated for name in chosen)
+
+
+def evidence_views(statistic: dict, layer_names: list[str], *sources):
+    """The views ``copies.statistic`` reads (``matching_views``'s ``sources``): none for ``smallest``."""
+    if statistic["kind"] != "evidence":
+        return ()
+    return matching_views(layer_names, statistic_layers(statistic, layer_names), *sources)
 
 
 def image_level(found, settings: dict, views, train_images, q_images, p_images):

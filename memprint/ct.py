@@ -126,12 +126,13 @@ class LayerReference:
         train = check_matrix(train, "training embeddings", layer)
         test = check_matrix(test, "test embeddings", layer, width=train.shape[1])
         where = f" (layer {layer})" if layer else ""
-        if len(train) < settings.cells:
+        needed = settings.min_test_per_cell * settings.cells
+        if len(train) < needed:
             raise MemprintError(
-                f"{len(train)} training points{where} cannot fill {settings.cells} cells; "
+                f"{len(train)} training points{where} for {settings.cells} cells: each cell's distances are measured "
+                f"to its training points, so T needs at least {settings.min_test_per_cell} per cell ({needed}); "
                 "lower ct.cells or use more training images"
             )
-        needed = settings.min_test_per_cell * settings.cells
         if len(test) < needed:
             raise MemprintError(
                 f"{len(test)} test points (P){where} for {settings.cells} cells: C_T compares distances within each "

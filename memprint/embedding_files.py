@@ -52,16 +52,18 @@ class EmbeddingWriter:
             self.file.attrs["complete"] = False
 
     def _open_or_resume(self, resume_key: str, n_rows: int) -> h5py.File:
+        """Without a chunk cache (``rdcc_nbytes=0``) a failed write raises in ``write`` itself, not later when HDF5
+        frees a dataset (on a full disk: a traceback per dataset, and a crash at exit); each batch is written once."""
         if self.tmp.exists():
             try:
-                f = h5py.File(self.tmp, "a", locking=False)
+                f = h5py.File(self.tmp, "a", locking=False, rdcc_nbytes=0)
                 if f.attrs.get("resume_key") == resume_key and "layers" in f and len(f["image_ids"]) == n_rows:
                     return f
                 f.close()
             except OSError:
                 pass  # a tmp file torn by a crash mid-write: start over
             self.tmp.unlink()
-        return h5py.File(self.tmp, "w", locking=False)
+        return h5py.File(self.tmp, "w", locking=False, rdcc_nbytes=0)
 
     @property
     def rows_done(self) -> int:
@@ -79,13 +81,18 @@ class EmbeddingWriter:
             self.file.flush()
         except (OSError, RuntimeError) as err:  # a full disk: the tmp file is torn, remove it
             self.discard()
-            raise write_failed(self.path, err if isinstance(err, OSError) else OSError(str(err))) from None
+            raise write_failed(self.path, err) from None
 
     def discard(self) -> None:
-        """Close and delete the tmp file (it cannot be resumed from)."""
+        """Close and delete the tmp file (it cannot be resumed from). Its blocks are freed first, so that on a full
+        disk HDF5 can still close it: otherwise every open dataset prints a traceback as it is freed, and the
+        interpreter can crash at exit."""
+        with contextlib.suppress(OSError):
+            os.truncate(self.tmp, 0)
         with contextlib.suppress(Exception):
             self.file.close()
         self.tmp.unlink(missing_ok=True)
+        self._release()
 
     def finish(self, **attrs) -> None:
         """Mark the file complete (``attrs``, e.g. the seconds it took, are recorded) and move it into place."""
@@ -95,13 +102,17 @@ class EmbeddingWriter:
         self.file.attrs["complete"] = True
         self.file.close()
         os.replace(self.tmp, self.path)
-        Path(self._lock.name).unlink(missing_ok=True)  # nothing left to resume: the lock goes with the tmp file
-        self._lock.close()
+        self._release()
 
     def close(self) -> None:
         """Close without finishing: the tmp file stays for a later resume."""
         if self.file.id.valid:
             self.file.close()
+        self._release()
+
+    def _release(self) -> None:
+        """Remove the lock file, then release it: a writer that opens it meanwhile finds it still held and stops."""
+        Path(self._lock.name).unlink(missing_ok=True)
         self._lock.close()
 
 

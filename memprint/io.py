@@ -91,18 +91,24 @@ def sha256_file(path: str | os.PathLike) -> str:
     return digest.hexdigest()
 
 
+def tree_sha256(root: Path, files: list[Path]) -> str:
+    """One hash for many files: SHA-256 over the sorted lines '<path relative to root> <file SHA-256>'."""
+    lines = sorted(f"{p.relative_to(root).as_posix()} {sha256_file(p)}" for p in files)
+    return hashlib.sha256("\n".join(lines).encode()).hexdigest()
+
+
 def content_digest(paths) -> str:
-    """One SHA-256 over what the given files and folders hold (each file's path relative to its argument, size and
-    SHA-256; folders recursively): a rule's param, so a folder whose images change in place (which leaves its
-    modification time alone) reruns what reads it. A missing path counts as missing, named in the digest."""
+    """One SHA-256 over what the given files and folders hold (``tree_sha256`` of each, folders recursively): a
+    rule's param, so a folder whose images change in place (which leaves its modification time alone) reruns what
+    reads it. A missing path counts as missing, named in the digest."""
     digest = hashlib.sha256()
     for given in paths:
         root = Path(given)
-        files = sorted(p for p in root.rglob("*") if p.is_file()) if root.is_dir() else [root]
-        for path in files:
-            name = path.relative_to(root).as_posix() if root.is_dir() else root.name
-            entry = f"{given}:{name}:{path.stat().st_size}:{sha256_file(path)}" if path.exists() else f"{given}:missing"
-            digest.update(entry.encode() + b"\n")
+        if root.is_dir():
+            tree = tree_sha256(root, sorted(p for p in root.rglob("*") if p.is_file()))
+        else:
+            tree = tree_sha256(root.parent, [root]) if root.exists() else "missing"
+        digest.update(f"{given}:{tree}\n".encode())
     return digest.hexdigest()
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import errno
 import os
+import re
 import secrets
 import shutil
 import stat
@@ -86,8 +87,12 @@ def check_free_space(path: str | os.PathLike, needed: int, what: str) -> None:
         )
 
 
-def write_failed(path: str | os.PathLike, err: OSError) -> MemprintError:
-    """One line for a failed write (a full disk, a read-only folder, a vanished mount)."""
-    reason = {errno.ENOSPC: "the disk is full", errno.EROFS: "the file system is read-only"}.get(err.errno)
-    detail = reason or (err.strerror or str(err))
+def write_failed(path: str | os.PathLike, err: Exception) -> MemprintError:
+    """One line for a failed write (a full disk, a read-only folder, a vanished mount); HDF5 reports the errno
+    only inside its message ("errno = 28")."""
+    code = getattr(err, "errno", None)
+    if code is None and (found := re.search(r"errno = (\d+)", str(err))):
+        code = int(found.group(1))
+    reason = {errno.ENOSPC: "the disk is full", errno.EROFS: "the file system is read-only"}.get(code)
+    detail = reason or getattr(err, "strerror", None) or str(err).splitlines()[0]
     return MemprintError(f"{path}: could not write it ({detail}); free space or write elsewhere, then rerun")

@@ -10,6 +10,7 @@ import numpy as np
 
 from memprint import MemprintError
 
+LOW_DEPTH_MAX = 32  # a whole set of uint8 images below this is 4- or 5-bit data, not dark 0..255 images
 CLIPPED_SHARE = 0.05  # more of a network's outputs than this outside its declared range: the range is wrong
 
 
@@ -23,8 +24,18 @@ def to_uint8(images: np.ndarray, what: str) -> tuple[np.ndarray, str]:
                 f"{what}: every pixel is 0 or 1, so these are 0..1 images saved as uint8 (C_T would read them as "
                 "nearly black); save them as uint8 in 0..255 (multiply by 255)"
             )
+        if images.size and images.max() < LOW_DEPTH_MAX:
+            raise MemprintError(
+                f"{what}: no pixel exceeds {images.max()}, so these are 0..{images.max()} images (a few bits per "
+                "pixel) saved as uint8, which C_T would read as nearly black; scale them to 0..255"
+            )
         return images, "uint8 0..255"
     if images.dtype == np.uint16:
+        if images.size and images.max() <= 255:
+            raise MemprintError(
+                f"{what}: 16-bit images whose pixels never exceed 255 are 0..255 images, which a 16-bit scale would "
+                "read as black; save them as uint8"
+            )
         return np.rint(images / 257.0).astype(np.uint8), "uint16 0..65535 (scaled by 1/257)"
     if np.issubdtype(images.dtype, np.floating):
         if not np.isfinite(images).all():

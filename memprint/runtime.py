@@ -23,16 +23,18 @@ _search = "auto"  # this process's nearest-neighbour engine (a job sets it from 
 
 
 def start_log(path: str) -> None:
-    """Send this process's stderr (warnings, tracebacks, tqdm) and logging to the job's log file. A MemprintError
-    or a failed write ends the job with one line there (what Snakemake shows on the console), not a traceback;
-    any other error keeps its traceback: it is a bug."""
+    """Send this process's stderr (warnings, tracebacks, tqdm) and logging to the job's log file. A MemprintError,
+    a failed write or Ctrl-C ends the job with one line there (what Snakemake shows on the console), not a
+    traceback; any other error keeps its traceback: it is a bug."""
     sys.stderr = open(path, "w", buffering=1)  # noqa: SIM115 - lives as long as the process
     logging.basicConfig(stream=sys.stderr, level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
     sys.excepthook = _one_line_for_known_errors
 
 
 def _one_line_for_known_errors(kind, error, trace) -> None:
-    if isinstance(error, MemprintError):
+    if isinstance(error, KeyboardInterrupt):  # Ctrl-C reaches every job of the process group: not a bug
+        print("memprint: interrupted (Ctrl-C); rerun to go on where it stopped", file=sys.stderr)
+    elif isinstance(error, MemprintError):
         print(f"memprint: error: {error}", file=sys.stderr)
     elif isinstance(error, OSError) and error.errno is not None:
         from memprint.outputs import write_failed

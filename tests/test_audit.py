@@ -2,6 +2,7 @@
 command from folders to a report, and a summary whose numbers are the pipeline's own CSVs."""
 
 import json
+import os
 
 import numpy as np
 import pytest
@@ -79,6 +80,8 @@ def test_audit_from_folders_to_report_and_a_summary_that_matches_the_csvs(tmp_pa
         row = rates[(rates["generator"] == name) & rates["layer"].isna()].iloc[0]
         assert entry["copy_rate"]["copy_rate"] == pytest.approx(row["copy_rate"])
         assert f"## {name}" in printed
+        assert entry["calibration_images"] == 400 and entry["smallest_p"] == pytest.approx(1 / 401)
+    assert "P's 400 images allow p-values down to 0.0025" in printed
     assert result["copier"]["copy_rate"]["ci_low"] > 0.9 > result["fresh"]["copy_rate"]["ci_high"]
     assert result["copier"]["ct_min"]["high"] < -2
     assert not (out / "results/fingerprint/table1.md").exists() and not (out / "results/claims").exists()
@@ -120,3 +123,54 @@ def test_a_test_folder_too_small_for_the_level_stops_before_any_job(tmp_path, ca
     err = capsys.readouterr().err.strip()
     assert err.count("\n") == 0 and "P holds 48 images" in err and "at least 99 images" in err, err
     assert not (tmp_path / "a").exists()
+
+
+def test_an_audit_folder_locked_by_an_interrupted_run_says_how_to_clear_it_before_any_job(tmp_path, capsys):
+    digits = load_digits()
+    images = (digits.images * 255 / 16).astype(np.uint8)
+    out = tmp_path / "a"
+    (out / ".snakemake" / "locks").mkdir(parents=True)
+    (out / ".snakemake" / "locks" / "0.input.lock").write_text("")
+    (out / "config.yaml").write_text("# written by memprint audit\n")
+    argv = ["audit", "--train", _write(tmp_path / "train", images[:300])]
+    argv += ["--test", _write(tmp_path / "test", images[300:420]), "--generated", _write(tmp_path / "g", images[:60])]
+    argv += ["--encoder", "facebook/dinov2-small", "--out", str(out)]
+    assert main(argv) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.count("\n") == 0 and "locked by a run that did not finish" in err and err.endswith("--unlock"), err
+    assert sorted(p.name for p in out.iterdir()) == [".snakemake", "config.yaml"]
+
+
+def test_ctrl_c_in_an_audit_is_one_line_that_says_how_to_go_on(tmp_path):
+    import signal
+    import subprocess
+    import time
+
+    digits = load_digits()
+    images = np.repeat(np.repeat((digits.images * 255 / 16).astype(np.uint8), 2, axis=1), 2, axis=2)
+    encoder = tmp_path / "vit.yaml"
+    spec = {
+        "kind": "trained_vit",
+        "image_size": 16,
+        "patch": 4,
+        "width": 32,
+        "depth": 2,
+        "heads": 2,
+        "epochs": 50,
+        "lr": 0.002,
+    }
+    spec |= {"batch_size": 32, "seed": 0}
+    encoder.write_text(yaml.safe_dump(spec))
+    argv = ["memprint", "audit", "--train", _write(tmp_path / "train", images[:600])]
+    argv += ["--test", _write(tmp_path / "test", images[600:800]), "--generated", _write(tmp_path / "g", images[:60])]
+    argv += ["--encoder", str(encoder), "--cells", "3", "--cores", "1", "--out", str(tmp_path / "a")]
+    audit = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
+    deadline = time.time() + 120
+    while audit.poll() is None and not list((tmp_path / "a").glob("logs/train_encoder/*")) and time.time() < deadline:
+        time.sleep(0.5)
+    os.killpg(audit.pid, signal.SIGINT)  # what Ctrl-C in a terminal sends: to the audit and its Snakemake
+    _, err = audit.communicate(timeout=120)
+    assert audit.returncode == 2, err
+    assert "Traceback" not in err and err.strip().splitlines()[-1].startswith("memprint: error: interrupted; rerun"), (
+        err
+    )

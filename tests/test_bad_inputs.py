@@ -291,7 +291,12 @@ CLI_CASES = [
     (
         "ct fewer training points than cells",
         lambda t: _ct(t, cells="300"),
-        r"200 training points .*cannot fill 300 cells; lower ct.cells",
+        r"200 training points .*T needs at least 5 per cell \(1500\); lower ct.cells",
+    ),
+    (
+        "ct as many training points as cells",
+        lambda t: _ct(t, "--cells", "3", train=_npy(t, "T3.npy", np.random.default_rng(6).normal(size=(3, 4)))),
+        r"3 training points .*3 cells: .*at least 5 per cell \(15\)",
     ),
     ("ct h5 that is an image set", lambda t: _h5s(t, train=_image_set(t)), r"set.h5: no /layers group"),
     (
@@ -611,6 +616,11 @@ CONFIG_CASES = [
     ),
     ("input size beyond bounds", lambda c: _hf_folder(c, 100000), r"at encoders.d.input_size: 100000 is greater than"),
     (
+        "fingerprinting left with nothing to tell apart",
+        lambda c: [g.update(samples=150) for g in c["generators"].values()],
+        r"at fingerprint: 0 architecture\(s\) left to tell apart .*copier: 150 samples, fewer than the protocol's",
+    ),
+    (
         "trained vit patch does not tile",
         lambda c: c["encoders"]["vit_tiny"].update(image_size=18, patch=4),
         r"at encoders.vit_tiny: image_size 18 is not a multiple of patch 4",
@@ -669,7 +679,7 @@ CONFIG_CASES = [
     (
         "cells above the training set",
         lambda c: c["ct_variants"]["bai_code"].update(cells=2000),
-        r"at ct_variants.bai_code.cells: 2000 cells for a training set of 1203 images; lower cells",
+        r"at ct_variants.bai_code.cells: 2000 cells for a training set of 1203 images: each cell needs at least 5",
     ),
     (
         "samples under the C_T cell threshold",

@@ -126,6 +126,37 @@ def test_a_full_disk_is_one_line_before_the_work_and_leaves_nothing(sets, tmp_pa
         subprocess.run(["umount", str(full)])
 
 
+@pytest.mark.skipif(not ROOT, reason="mounts a small tmpfs (root)")
+def test_a_disk_that_fills_during_a_write_is_one_line_and_leaves_nothing(tmp_path):
+    """The space check passes, then another process fills the disk: HDF5 fails while writing, and neither its
+    freed objects nor the interpreter's exit may print or crash."""
+    full = tmp_path / "full"
+    full.mkdir()
+    if subprocess.run(["mount", "-t", "tmpfs", "-o", "size=4m", "tmpfs", str(full)]).returncode:
+        pytest.skip("tmpfs cannot be mounted here")
+    script = f"""
+import os, sys, numpy as np
+from memprint import MemprintError
+from memprint.embedding_files import EmbeddingWriter
+writer = EmbeddingWriter("{full}/emb.h5", ["a", "b"], [384, 384], 100, np.arange(100).astype(str), "k", {{}})
+free = os.statvfs("{full}")
+open("{full}/filler", "wb").write(b"0" * (free.f_bavail * free.f_frsize - 4096))
+try:
+    writer.write(0, [np.ones((100, 384), np.float32)] * 2)
+except MemprintError as err:
+    print(err, file=sys.stderr)
+"""
+    try:
+        done = subprocess.run(["python", "-c", script], capture_output=True, text=True)
+        assert done.returncode == 0, done.stderr
+        assert done.stderr.strip().splitlines() == [
+            f"{full}/emb.h5: could not write it (the disk is full); free space or write elsewhere, then rerun"
+        ]
+        assert sorted(os.listdir(full)) == ["filler"]
+    finally:
+        subprocess.run(["umount", str(full)])
+
+
 def test_a_write_that_fails_midway_removes_its_tmp_file(tmp_path, monkeypatch):
     from memprint.embedding_files import EmbeddingWriter
 
@@ -135,6 +166,22 @@ def test_a_write_that_fails_midway_removes_its_tmp_file(tmp_path, monkeypatch):
         writer.write(0, [np.zeros((10, 4), np.float32)])
     writer.close()
     assert not [p for p in os.listdir(tmp_path) if p.endswith(".tmp")]
+
+
+def test_an_embedding_writer_leaves_no_lock_file_finished_or_interrupted(tmp_path):
+    from memprint.embedding_files import EmbeddingWriter
+
+    ids = np.arange(10).astype(str)
+    done = EmbeddingWriter(tmp_path / "done.h5", ["a"], [4], 10, ids, "k", {})
+    done.write(0, [np.zeros((10, 4), np.float32)])
+    done.finish()
+    stopped = EmbeddingWriter(tmp_path / "stopped.h5", ["a"], [4], 10, ids, "k", {})
+    stopped.write(0, [np.zeros((5, 4), np.float32)])
+    stopped.close()  # interrupted: the tmp file stays to resume from
+    assert sorted(os.listdir(tmp_path)) == ["done.h5", "stopped.h5.tmp"]
+    resumed = EmbeddingWriter(tmp_path / "stopped.h5", ["a"], [4], 10, ids, "k", {})
+    assert resumed.rows_done == 5
+    resumed.close()
 
 
 def test_two_writers_of_one_embedding_file_do_not_share_its_tmp_file(tmp_path):
@@ -155,6 +202,21 @@ def test_unit_range_images_saved_as_uint8_are_refused(tmp_path):
     np.savez(tmp_path / "unit.npz", x=np.random.default_rng(0).integers(0, 2, (10, 8, 8, 3), dtype=np.uint8))
     with pytest.raises(MemprintError, match=r"0\.\.1 images saved as uint8"):
         load_npz(tmp_path / "unit.npz")
+
+
+def test_few_bit_images_in_uint8_and_eight_bit_values_in_uint16_are_refused(tmp_path):
+    from memprint.datasets import load_npz
+
+    rng = np.random.default_rng(0)
+    np.savez(tmp_path / "four_bit.npz", x=rng.integers(0, 16, (10, 8, 8, 3), dtype=np.uint8))
+    with pytest.raises(MemprintError, match=r"no pixel exceeds 15, so these are 0\.\.15 images .*scale them"):
+        load_npz(tmp_path / "four_bit.npz")
+    np.savez(tmp_path / "wide.npz", x=rng.integers(0, 256, (10, 8, 8, 3)).astype(np.uint16))
+    with pytest.raises(MemprintError, match=r"16-bit images whose pixels never exceed 255 .*save them as uint8"):
+        load_npz(tmp_path / "wide.npz")
+    dark = rng.integers(0, 40, (10, 8, 8, 3), dtype=np.uint8)  # dark, but 0..255 images: read as they are
+    np.savez(tmp_path / "dark.npz", x=dark)
+    assert np.array_equal(load_npz(tmp_path / "dark.npz").images, dark)
 
 
 @pytest.mark.parametrize("low, expected", [(0.0, "float 0..1"), (-1.0, "float -1..1")])
@@ -277,8 +339,9 @@ def test_too_small_a_test_set_or_training_folder_is_refused(tmp_path, capsys, se
     args = ["ct", "--train", sets["T"], "--test", str(tmp_path / "P3.h5"), "--generated", sets["Q"], "--cells", "5"]
     one_line(*run(args, capsys), r"3 test points \(P\).*at least 5 per cell \(25\)")
     config = _folder_config(_folder(tmp_path / "t3", 3), _folder(tmp_path / "p3", 30, seed=1))
-    with pytest.raises(MemprintError, match="4 cells for a training set of 3 images"):
-        validate({**config, "ct": {"cells": 4}})
+    for cells in (4, 3, 1):  # fewer images than cells, as many, and too few for even one cell's distances
+        with pytest.raises(MemprintError, match=f"{cells} cells for a training set of 3 images: each cell needs"):
+            validate({**config, "ct": {"cells": cells}})
 
 
 def test_dropped_cells_are_a_recorded_warning(rng):
@@ -366,6 +429,27 @@ def test_checkpoints_that_are_not_state_dicts_are_one_clear_line(tmp_path, sets,
     one_line(*run([*invmm, "--model", str(tmp_path / "plain.pt")], capsys), r"plain.pt lacks arch")
     one_line(*run([*invmm, "--model", "/etc/hostname"], capsys), r"is not a torch checkpoint")
     assert not (tmp_path / "s.csv").exists()
+
+
+def test_weights_of_another_architecture_or_without_their_key_are_one_clear_line(tmp_path):
+    import torchvision
+
+    from memprint.generators.networks import load_module
+    from memprint.stages.segmenter import train_segmenter
+
+    torch.save(torchvision.models.resnet34(weights=None).state_dict(), tmp_path / "r34.pt")
+    torch.save(torch.zeros(3), tmp_path / "bare.pt")
+    spec = {"init_weights": str(tmp_path / "r34.pt"), "train_images": None, "seed": 0}
+    with pytest.raises(MemprintError, match=r"r34.pt does not fit the architecture ResNet \(keys: 96 unexpected"):
+        train_segmenter(spec, "no_train.h5", "no_test.h5", str(tmp_path / "s.pt"), str(tmp_path / "q.json"))
+    module = {"kind": "module", "class_path": "torch.nn.Linear", "arguments": {"in_features": 2, "out_features": 2}}
+    torch.save({"model": torch.nn.Linear(2, 2).state_dict()}, tmp_path / "keyed.pt")
+    with pytest.raises(MemprintError, match=r"keyed.pt has no 'ema' \(state_key\); it holds \['model'\]"):
+        load_module({**module, "state_key": "ema"}, str(tmp_path / "keyed.pt"))
+    assert load_module({**module, "state_key": "model"}, str(tmp_path / "keyed.pt"))[0].weight.shape == (2, 2)
+    with pytest.raises(MemprintError, match=r"bare.pt holds Tensor, not a state dict of tensors"):
+        load_module(module, str(tmp_path / "bare.pt"))
+    assert not list(tmp_path.glob("s.pt*")) and not (tmp_path / "q.json").exists()
 
 
 @pytest.mark.parametrize("option, value", [("--limit", "0"), ("--max-steps", "0"), ("--batch-size", "-1")])

@@ -173,22 +173,14 @@ class Encoder:
 
 
 def _load_state_dict(model: torch.nn.Module, path: str | Path, what: str) -> None:
-
-    from memprint.checkpoints import load_checkpoint
+    from memprint.checkpoints import load_checkpoint, load_into
 
     path = Path(path)
     if not path.exists():
         raise MemprintError(f"{what}: weights file {path} not found; fix the path or set weights: random")
     payload = load_checkpoint(path, what)
     state = payload.get("state_dict", payload) if isinstance(payload, dict) else payload
-    try:
-        model.load_state_dict(state, strict=True)
-    except (RuntimeError, AttributeError) as err:
-        first = str(err).splitlines()[0:2]
-        raise MemprintError(
-            f"{what}: weights file {path} does not fit the architecture ({' '.join(first)}); "
-            "check the model name or the file"
-        ) from err
+    load_into(model, state, path, what, "check the model name or the file")
 
 
 def _random_init_identity(spec: dict) -> dict:

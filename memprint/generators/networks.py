@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 
 from memprint import MemprintError
-from memprint.checkpoints import load_checkpoint
+from memprint.checkpoints import load_checkpoint, load_into
 from memprint.generators.shards import ShardedKind, draw_latents, to_uint8_nhwc
 from memprint.io import sha256_file
 from memprint.pixels import check_clipping
@@ -55,16 +55,16 @@ def load_module(spec: dict, weights: str) -> tuple:
         except RuntimeError as err:
             raise MemprintError(f"{path}: not a TorchScript file ({err}); save it with torch.jit.save") from err
     network = import_class(spec["class_path"])(**spec.get("arguments", {}))
-    state = load_checkpoint(path, f"generator {spec['class_path']}")
+    what = f"generator {spec['class_path']}"
+    state = load_checkpoint(path, what)
     if spec.get("state_key"):
+        if not isinstance(state, dict) or spec["state_key"] not in state:
+            keys = sorted(state)[:8] if isinstance(state, dict) else type(state).__name__
+            raise MemprintError(
+                f"{what}: {path} has no {spec['state_key']!r} (state_key); it holds {keys}; fix state_key"
+            )
         state = state[spec["state_key"]]
-    try:
-        network.load_state_dict(state)
-    except RuntimeError as err:
-        raise MemprintError(
-            f"{path} does not fit {spec['class_path']}({spec.get('arguments', {})}): "
-            f"{str(err).splitlines()[0]}; check class_path and arguments"
-        ) from err
+    load_into(network, state, path, what, f"check class_path and arguments ({spec.get('arguments', {})}) and state_key")
     return network.eval(), {**identity, "class_path": spec["class_path"]}
 
 

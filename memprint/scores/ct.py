@@ -89,8 +89,12 @@ def _detail(result, reference, generated) -> dict:
 def check_cells(key: str, spec: dict, fitted_on: int | None, test: int | None, what: str) -> None:
     """The cells against the set they are fit on and against P, and tau against the cells."""
     cells = spec["cells"]
-    if fitted_on is not None and cells > fitted_on:
-        raise config_error(f"{key}.cells", f"{cells} cells for {what} of {fitted_on} images; lower cells")
+    if fitted_on is not None and fitted_on < spec["min_test_per_cell"] * cells:
+        raise config_error(
+            f"{key}.cells",
+            f"{cells} cells for {what} of {fitted_on} images: each cell needs at least {spec['min_test_per_cell']} "
+            f"({spec['min_test_per_cell'] * cells} in all); lower cells or give more training images",
+        )
     if test is not None and test < spec["min_test_per_cell"] * cells:
         raise config_error(
             f"{key}.cells",

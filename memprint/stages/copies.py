@@ -44,7 +44,7 @@ def find_copies(
     they are. ``statistic``: ``copies.statistic`` (the image-level flag's); ``pixels``: also match ``side x side``
     thumbnails (``memprint.pixel_view``); ``imagesets``: the image sets (train, test, generated)."""
     from memprint.copies import check_power, image_table, layer_table
-    from memprint.copy_evidence import default_layers, image_level, matching_views
+    from memprint.copy_evidence import evidence_views, image_level, statistic_layers
     from memprint.copy_finder import find
 
     read = functools.cache(read_embeddings)  # the identity entry is ``generated`` itself: read once
@@ -68,11 +68,9 @@ def find_copies(
     for name, emb in (("train", train_emb), ("test", test_emb), ("generated", gen_emb)) if sets else ():
         if list(sets[name].image_ids) != list(emb.image_ids):
             raise MemprintError(f"{imagesets[name]} and its embedding hold different images; re-embed it")
-    chosen = statistic.get("layers") or default_layers(names)
-    views = matching_views(
-        names, chosen, train_emb.layers, train_layers, generated_layers, test_layers, test_emb.layers
-    )  # read before the pixel view is appended to the per-matching lists
-    views = list(views) if statistic["kind"] == "evidence" else []
+    views = evidence_views(
+        statistic, names, train_emb.layers, train_layers, generated_layers, test_layers, test_emb.layers
+    )
     if pixels:
         refs, names = with_pixel_view(refs, names, settings, sets, pixels, generated_layers, test_layers, train_layers)
     found = find(refs, names, generated_layers, test_layers, resolve_device(device), train=train_layers)
@@ -82,9 +80,13 @@ def find_copies(
         "generated_embeddings": generated,
         "transforms": transforms,
         "level": level,
+        "calibration_images": len(test_emb.image_ids),
+        "smallest_p": 1.0 / (len(test_emb.image_ids) + 1),
         "ct_settings": settings,
         "method": f"{LEVEL_NOTE}; per image {IMAGE_LEVEL[statistic['kind']]}, calibrated on P",
-        "statistic": {**statistic, "layers": chosen} if statistic["kind"] == "evidence" else statistic,
+        "statistic": {**statistic, "layers": statistic_layers(statistic, list(train_emb.layer_names))}
+        if statistic["kind"] == "evidence"
+        else statistic,
         **{k: gen_emb.attrs.get(k) for k in ("weights_source", "weights_sha256", "imageset_sha256")},
     }
     meta["pixel_view"] = view_name(pixels) if pixels else None
@@ -203,7 +205,10 @@ def auditor_page(
     pictures = {}
     for pick in flagged.head(shown).itertuples():
         pictures[pick.sample_id] = (_image(generated, pick.sample_id), *_matched_pair(generated, train_set, pick))
-    title = f"{generator}: {len(flagged)} of {len(table)} images flagged as copies (family-wise level {level:g})"
+    title = (
+        f"{generator}: {len(flagged)} of {len(table)} images flagged as copies (family-wise level {level:g}; "
+        f"P's smallest p-value {float(meta['smallest_p']):.2g})"
+    )
     plot_auditor_page(
         flagged.head(shown), pictures, png, pdf, title, f"{meta['method']}; weights: {meta.get('weights_source')}"
     )

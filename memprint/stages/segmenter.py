@@ -6,7 +6,7 @@ import json
 import logging
 from pathlib import Path
 
-from memprint.checkpoints import load_checkpoint
+from memprint.checkpoints import load_checkpoint, load_into
 from memprint.io import atomic_path, read_imageset, sha256_file
 from memprint.runtime import resolve_device
 
@@ -20,7 +20,7 @@ def segment_function(path: str, dev):
 
     payload = load_checkpoint(path, "segmenter", ("classes", "state_dict", "threshold", "input_size"))
     model = WeakSegmenter(payload["classes"])
-    model.load_state_dict(payload["state_dict"])
+    load_into(model, payload["state_dict"], path, "segmenter", "give a segmenter checkpoint the pipeline trained")
     model = model.to(dev).eval()
     return lambda images, labels: predict_masks(
         model, images, labels, payload["threshold"], dev, payload["input_size"]
@@ -38,12 +38,18 @@ def train_segmenter(
     from memprint.segmenter import train_segmenter as train_weak_segmenter
 
     dev = resolve_device(device)
-    train, test = read_imageset(train_path), read_imageset(test_path)
-    train = limited(train, spec.get("train_images"), spec["seed"], "segmenter.train_images")
     init_state, init = None, "random init (from scratch)"
     if spec.get("init_weights"):
+        import torchvision
+
         init_state = load_checkpoint(spec["init_weights"], "segmenter.init_weights")
+        fix = "give torchvision's ResNet-18 ImageNet state dict (resnet18-f37072fd.pth) or leave init_weights out"
+        load_into(
+            torchvision.models.resnet18(weights=None), init_state, spec["init_weights"], "segmenter.init_weights", fix
+        )
         init = f"ImageNet ResNet-18 from {spec['init_weights']} (sha256 {sha256_file(spec['init_weights'])})"
+    train, test = read_imageset(train_path), read_imageset(test_path)
+    train = limited(train, spec.get("train_images"), spec["seed"], "segmenter.train_images")
     state = train_weak_segmenter(train, spec, dev, init_state)
     model = WeakSegmenter(spec.get("classes", 10))
     model.load_state_dict(state)

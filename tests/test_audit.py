@@ -24,31 +24,27 @@ def _write(folder, images, labels=None):
     return str(folder)
 
 
+def _digits_16px():
+    """scikit-learn's digits in 0..255, doubled to 16 x 16 (the tiny ViT's input)."""
+    digits = load_digits()
+    return digits, np.repeat(np.repeat((digits.images * 255 / 16).astype(np.uint8), 2, axis=1), 2, axis=2)
+
+
+def _tiny_vit(path, epochs: int):
+    """An encoder YAML of a small ViT the pipeline trains on T."""
+    spec = {"kind": "trained_vit", "image_size": 16, "patch": 4, "width": 32, "depth": 2, "heads": 2}
+    path.write_text(yaml.safe_dump({**spec, "epochs": epochs, "lr": 0.002, "batch_size": 32, "seed": 0}))
+    return path
+
+
 def test_audit_from_folders_to_report_and_a_summary_that_matches_the_csvs(tmp_path, capsys, monkeypatch):
     """Run as the README writes it (a relative --out); then a generated folder changed in place reruns exactly
     its own jobs and changes its numbers."""
     monkeypatch.chdir(tmp_path)
-    digits = load_digits()
-    images = np.repeat(np.repeat((digits.images * 255 / 16).astype(np.uint8), 2, axis=1), 2, axis=2)  # 16x16
+    digits, images = _digits_16px()
     order = np.random.default_rng(0).permutation(len(images))
     train, test, fresh = order[:900], order[900:1300], order[1300:1600]
-    encoder = tmp_path / "vit_tiny.yaml"
-    encoder.write_text(
-        yaml.safe_dump(
-            {
-                "kind": "trained_vit",
-                "image_size": 16,
-                "patch": 4,
-                "width": 32,
-                "depth": 2,
-                "heads": 2,
-                "epochs": 4,
-                "lr": 0.002,
-                "batch_size": 32,
-                "seed": 0,
-            }
-        )
-    )
+    encoder = _tiny_vit(tmp_path / "vit_tiny.yaml", epochs=4)
     out = tmp_path / "audit"
     fresh_folder = _write(tmp_path / "fresh", images[fresh])
     argv = [
@@ -146,21 +142,8 @@ def test_ctrl_c_in_an_audit_is_one_line_that_says_how_to_go_on(tmp_path):
     import subprocess
     import time
 
-    digits = load_digits()
-    images = np.repeat(np.repeat((digits.images * 255 / 16).astype(np.uint8), 2, axis=1), 2, axis=2)
-    encoder = tmp_path / "vit.yaml"
-    spec = {
-        "kind": "trained_vit",
-        "image_size": 16,
-        "patch": 4,
-        "width": 32,
-        "depth": 2,
-        "heads": 2,
-        "epochs": 50,
-        "lr": 0.002,
-    }
-    spec |= {"batch_size": 32, "seed": 0}
-    encoder.write_text(yaml.safe_dump(spec))
+    _, images = _digits_16px()
+    encoder = _tiny_vit(tmp_path / "vit.yaml", epochs=50)
     argv = ["memprint", "audit", "--train", _write(tmp_path / "train", images[:600])]
     argv += ["--test", _write(tmp_path / "test", images[600:800]), "--generated", _write(tmp_path / "g", images[:60])]
     argv += ["--encoder", str(encoder), "--cells", "3", "--cores", "1", "--out", str(tmp_path / "a")]

@@ -142,10 +142,12 @@ def test_ctrl_c_in_an_audit_is_one_line_that_says_how_to_go_on(tmp_path):
     import subprocess
     import time
 
-    _, images = _digits_16px()
-    encoder = _tiny_vit(tmp_path / "vit.yaml", epochs=50)
-    argv = ["memprint", "audit", "--train", _write(tmp_path / "train", images[:600])]
-    argv += ["--test", _write(tmp_path / "test", images[600:800]), "--generated", _write(tmp_path / "g", images[:60])]
+    digits, images = _digits_16px()
+    encoder = _tiny_vit(tmp_path / "vit.yaml", epochs=50)  # trains long enough to be interrupted mid-training
+    labels = digits.target
+    argv = ["memprint", "audit", "--train", _write(tmp_path / "train", images[:600], labels[:600])]
+    test = _write(tmp_path / "test", images[600:800], labels[600:800])
+    argv += ["--test", test, "--generated", _write(tmp_path / "g", images[:60])]
     argv += ["--encoder", str(encoder), "--cells", "3", "--cores", "1", "--out", str(tmp_path / "a")]
     audit = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
     deadline = time.time() + 120

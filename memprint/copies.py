@@ -35,10 +35,14 @@ from memprint import MemprintError
 DEFAULT_LEVEL = 0.01
 
 
+def smallest_p(calibration: int) -> float:
+    """The smallest image-level p-value a calibration set of this size can give: 1 / (|P| + 1)."""
+    return 1.0 / (calibration + 1)
+
+
 def check_power(calibration: int, level: float) -> None:
-    """A P too small for the level flags nothing whatever Q holds (its smallest p-value is 1 / (|P| + 1)): refuse
-    it, naming the smallest |P| that works."""
-    floor = 1.0 / (calibration + 1)
+    """A P too small for the level flags nothing whatever Q holds: refuse it, naming the smallest |P| that works."""
+    floor = smallest_p(calibration)
     if floor > level:
         needed = int(np.ceil(1.0 / level)) - 1
         raise MemprintError(

@@ -43,7 +43,7 @@ def find_copies(
     training-side label (``T:crop_0.8``) also names {"train": T's embeddings under its edit}, with Q and P as
     they are. ``statistic``: ``copies.statistic`` (the image-level flag's); ``pixels``: also match ``side x side``
     thumbnails (``memprint.pixel_view``); ``imagesets``: the image sets (train, test, generated)."""
-    from memprint.copies import check_power, image_table, layer_table
+    from memprint.copies import check_power, image_table, layer_table, smallest_p
     from memprint.copy_evidence import evidence_views, image_level, statistic_layers
     from memprint.copy_finder import find
 
@@ -81,7 +81,7 @@ def find_copies(
         "transforms": transforms,
         "level": level,
         "calibration_images": len(test_emb.image_ids),
-        "smallest_p": 1.0 / (len(test_emb.image_ids) + 1),
+        "smallest_p": smallest_p(len(test_emb.image_ids)),
         "ct_settings": settings,
         "method": f"{LEVEL_NOTE}; per image {IMAGE_LEVEL[statistic['kind']]}, calibrated on P",
         "statistic": {**statistic, "layers": statistic_layers(statistic, list(train_emb.layer_names))}
